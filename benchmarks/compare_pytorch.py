@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+"""Compare rnnl's training throughput with PyTorch's on the same MNIST data.
+
+Trains each model for one epoch with rnnl-train and with an equivalent PyTorch model
+(same architecture, optimiser, learning rate, batch size and thread count), then prints the
+training samples/s of both and the ratio rnnl / PyTorch. Only the training loop of the epoch is
+timed on either side (forward, loss, backward, optimiser step and, for RNL models, the
+projection onto non-negative weights); test accuracy is measured afterwards, untimed.
+
+Run it with Debian's interpreter, which sees the python3-torch package:
+
+    /usr/bin/python3 benchmarks/compare_pytorch.py --threads 2
+
+Needs: python3-torch (and libopenblas0-pthread for a fast BLAS), numpy, a built
+build/apps/rnnl-train and the MNIST IDX files (bash data/fetch-mnist.sh).
+"""
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SUPPORTED_MODELS = ("rnl_deep", "mlp")
+LEARNING_RATES = {"rnl_deep": 2e-3, "mlp": 1e-3}
+HIDDEN = 512
+CLASSES = 10
+RNL_GAIN = 0.8
+RNL_OUTPUT_SCALE = 5.0
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=(
+            "Train each model for one epoch on MNIST in rnnl (via rnnl-train) and in PyTorch, "
+            "with the same batch size and thread count, and print training samples/s of both "
+            "and the ratio rnnl/PyTorch. Run with /usr/bin/python3 (Debian's python3-torch)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--rnnl-train",
+        type=Path,
+        default=REPO / "build" / "apps" / "rnnl-train",
+        metavar="PATH",
+        help="rnnl-train executable",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO / "data" / "mnist",
+        metavar="DIR",
+        help="folder with the four MNIST IDX files (fetch them with: bash data/fetch-mnist.sh)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads for both rnnl and PyTorch")
+    parser.add_argument("--batch", type=int, default=128, help="mini-batch size")
+    parser.add_argument(
+        "--models",
+        default=",".join(SUPPORTED_MODELS),
+        help="comma-separated models to compare (supported: %s)" % ", ".join(SUPPORTED_MODELS),
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for initialisation and shuffling")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="also write one JSON object per model to this file (overwritten)",
+    )
+    args = parser.parse_args()
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not args.models:
+        parser.error("--models is empty")
+    for m in args.models:
+        if m not in SUPPORTED_MODELS:
+            parser.error("unsupported model '%s' (supported: %s)" % (m, ", ".join(SUPPORTED_MODELS)))
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    if args.batch < 1:
+        parser.error("--batch must be at least 1")
+    return args
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def _read_file(path):
+    """Bytes of an IDX file, raw or (as a fallback) path + '.gz'."""
+    if path.is_file():
+        data = path.read_bytes()
+    elif path.with_name(path.name + ".gz").is_file():
+        data = path.with_name(path.name + ".gz").read_bytes()
+    else:
+        raise FileNotFoundError(str(path))
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data
+
+
+def read_idx_images(path, np):
+    data = _read_file(path)
+    if len(data) < 16:
+        raise ValueError("%s: too short for an IDX image file" % path)
+    magic, count, rows, cols = (int.from_bytes(data[i : i + 4], "big") for i in range(0, 16, 4))
+    if magic != IMAGE_MAGIC:
+        raise ValueError("%s: bad magic %d (expected %d)" % (path, magic, IMAGE_MAGIC))
+    if len(data) != 16 + count * rows * cols:
+        raise ValueError("%s: size does not match its header" % path)
+    pixels = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, rows * cols)
+    return pixels.astype(np.float32) / np.float32(255.0)
+
+
+def read_idx_labels(path, np):
+    data = _read_file(path)
+    if len(data) < 8:
+        raise ValueError("%s: too short for an IDX label file" % path)
+    magic, count = (int.from_bytes(data[i : i + 4], "big") for i in range(0, 8, 4))
+    if magic != LABEL_MAGIC:
+        raise ValueError("%s: bad magic %d (expected %d)" % (path, magic, LABEL_MAGIC))
+    if len(data) != 8 + count:
+        raise ValueError("%s: size does not match its header" % path)
+    return np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64)
+
+
+def load_mnist(data_dir, np, torch):
+    def pair(prefix):
+        x = read_idx_images(data_dir / (prefix + "-images-idx3-ubyte"), np)
+        y = read_idx_labels(data_dir / (prefix + "-labels-idx1-ubyte"), np)
+        if len(x) != len(y):
+            raise ValueError("%s: %d images but %d labels" % (prefix, len(x), len(y)))
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    return pair("train"), pair("t10k")
+
+
+# --------------------------------------------------------------------------------------------
+# PyTorch models
+
+
+def build_torch_model(name, torch):
+    nn = torch.nn
+
+    class RandomNeuralLayer(nn.Module):
+        """q = (x W+^T) / (1 + x W-^T), with non-negative W+, W- of shape (out, in)."""
+
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            bound = RNL_GAIN / n_in**0.5
+            self.w_plus = nn.Parameter(torch.empty(n_out, n_in).uniform_(0.0, bound))
+            self.w_minus = nn.Parameter(torch.empty(n_out, n_in).uniform_(0.0, bound))
+
+        def forward(self, x):
+            return (x @ self.w_plus.t()) / (1.0 + x @ self.w_minus.t())
+
+        @torch.no_grad()
+        def project(self):
+            self.w_plus.clamp_(min=0.0)
+            self.w_minus.clamp_(min=0.0)
+
+    class RnlDeep(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.Sequential(
+                RandomNeuralLayer(784, HIDDEN),
+                RandomNeuralLayer(HIDDEN, HIDDEN),
+                RandomNeuralLayer(HIDDEN, CLASSES),
+            )
+
+        def forward(self, x):
+            return RNL_OUTPUT_SCALE * self.layers(x)
+
+        def project(self):
+            for layer in self.layers:
+                layer.project()
+
+    if name == "rnl_deep":
+        return RnlDeep()
+    if name == "mlp":
+        return nn.Sequential(
+            nn.Linear(784, HIDDEN),
+            nn.ReLU(),
+            nn.Linear(HIDDEN, HIDDEN),
+            nn.ReLU(),
+            nn.Linear(HIDDEN, CLASSES),
+        )
+    raise ValueError("unknown model " + name)
+
+
+def torch_train_one_epoch(name, train, test, batch, seed, torch):
+    """Returns (training samples/s, test accuracy in [0, 1])."""
+    torch.manual_seed(seed)
+    model = build_torch_model(name, torch)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATES[name])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    project = getattr(model, "project", None)
+    x_train, y_train = train
+    n = len(x_train)
+    shuffle = torch.Generator().manual_seed(seed)
+
+    epochs = 1
+    seconds = 0.0
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=shuffle)
+        model.train()
+        loss_sum = 0.0
+        correct = 0
+        start = time.perf_counter()
+        for first in range(0, n, batch):
+            idx = order[first : first + batch]
+            x, y = x_train[idx], y_train[idx]
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            loss.backward()
+            optimizer.step()
+            if project is not None:
+                project()
+            # The same bookkeeping rnnl does inside its timed loop.
+            loss_sum += loss.item() * len(idx)
+            correct += int((logits.argmax(dim=1) == y).sum())
+        seconds = time.perf_counter() - start
+    if not (loss_sum == loss_sum):  # NaN
+        raise RuntimeError("PyTorch training diverged for " + name)
+
+    model.eval()
+    x_test, y_test = test
+    hits = 0
+    with torch.no_grad():
+        for first in range(0, len(x_test), 1000):
+            logits = model(x_test[first : first + 1000])
+            hits += int((logits.argmax(dim=1) == y_test[first : first + 1000]).sum())
+    return n / seconds, hits / len(x_test)
+
+
+# --------------------------------------------------------------------------------------------
+# rnnl side
+
+
+def rnnl_train_one_epoch(args, name):
+    """Returns (training samples/s, test accuracy in [0, 1]) from rnnl-train's metrics file."""
+    with tempfile.TemporaryDirectory(prefix="rnnl-compare-") as tmp:
+        metrics = Path(tmp) / "metrics.jsonl"
+        cmd = [
+            str(args.rnnl_train),
+            "--model", name,
+            "--data-dir", str(args.data_dir),
+            "--epochs", "1",
+            "--batch", str(args.batch),
+            "--threads", str(args.threads),
+            "--seed", str(args.seed),
+            "--no-progress",
+            "--out", str(metrics),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise RuntimeError("rnnl-train failed (exit code %d): %s" % (proc.returncode, " ".join(cmd)))
+        lines = [line for line in metrics.read_text().splitlines() if line.strip()]
+        if len(lines) != 1:
+            raise RuntimeError("expected one line in rnnl-train's metrics, got %d" % len(lines))
+        record = json.loads(lines[0])
+        return float(record["samples_per_s"]), float(record["test_acc"])
+
+
+# --------------------------------------------------------------------------------------------
+# Environment report
+
+
+def _loaded_blas_libraries():
+    """Shared BLAS/LAPACK libraries mapped into this process (Linux only)."""
+    libs = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                base = os.path.basename(path)
+                if any(k in base for k in ("blas", "lapack", "mkl", "blis")) and path not in libs:
+                    libs.append(path)
+    except OSError:
+        pass
+    return libs
+
+
+def _openblas_threads(threads):
+    """Ask the OpenBLAS loaded by torch to use `threads` threads; torch.set_num_threads does not
+    reach OpenBLAS's own pthread pool. Returns OpenBLAS's thread count afterwards, or None."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_set_num_threads(ctypes.c_int(threads))
+        return int(lib.openblas_get_num_threads())
+    except (OSError, AttributeError):
+        return None
+
+
+def report_environment(torch, threads):
+    print("torch %s, torch.get_num_threads() = %d" % (torch.__version__, torch.get_num_threads()))
+    info = [ln.strip() for ln in torch.__config__.parallel_info().splitlines() if ln.strip()]
+    wanted = [ln for ln in info if "get_num_threads" in ln or "parallel backend" in ln]
+    print("  " + "; ".join(wanted))
+    blas = [
+        item.strip()
+        for line in torch.__config__.show().splitlines()
+        for item in line.split(",")
+        if "BLAS" in item and "=" in item
+    ]
+    libs = _loaded_blas_libraries()
+    print("  %s; loaded: %s" % (", ".join(blas) or "BLAS: ?", ", ".join(libs) or "?"))
+    openblas = _openblas_threads(threads)
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    extra = " (OPENBLAS_CORETYPE=%s)" % coretype if coretype else ""
+    if openblas is not None:
+        print("  OpenBLAS threads set to %d%s" % (openblas, extra))
+    elif extra:
+        print("  " + extra.strip(" ()"))
+    if torch.get_num_threads() != threads:
+        print("  warning: PyTorch uses %d thread(s), not %d" % (torch.get_num_threads(), threads))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main():
+    args = parse_args()
+    try:
+        import numpy as np
+        import torch
+    except ImportError:
+        print("compare_pytorch: PyTorch not available (apt-get install python3-torch libopenblas0-pthread); skipping")
+        return 0
+
+    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    missing = [n for n in names if not (args.data_dir / n).is_file() and not (args.data_dir / (n + ".gz")).is_file()]
+    if missing:
+        print(
+            "compare_pytorch: MNIST not found in %s (missing %s); fetch it with: bash data/fetch-mnist.sh"
+            % (args.data_dir, ", ".join(missing)),
+            file=sys.stderr,
+        )
+        return 1
+    if not os.access(str(args.rnnl_train), os.X_OK) or not args.rnnl_train.is_file():
+        print(
+            "compare_pytorch: %s is not an executable; build it first "
+            "(cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build --target rnnl-train) "
+            "or pass --rnnl-train PATH" % args.rnnl_train,
+            file=sys.stderr,
+        )
+        return 1
+
+    torch.set_num_threads(args.threads)
+    report_environment(torch, args.threads)
+    train, test = load_mnist(args.data_dir, np, torch)
+    print("MNIST: %d train / %d test images from %s" % (len(train[0]), len(test[0]), args.data_dir))
+    print("one epoch per model, batch %d, %d thread(s); timing covers the training loop only\n" % (args.batch, args.threads))
+
+    results = []
+    for name in args.models:
+        print("training %s ... rnnl" % name, end="", flush=True)
+        rnnl_sps, rnnl_acc = rnnl_train_one_epoch(args, name)
+        print(" %.0f samples/s; pytorch" % rnnl_sps, end="", flush=True)
+        torch_sps, torch_acc = torch_train_one_epoch(name, train, test, args.batch, args.seed, torch)
+        print(" %.0f samples/s" % torch_sps, flush=True)
+        results.append(
+            {
+                "model": name,
+                "threads": args.threads,
+                "batch": args.batch,
+                "rnnl_samples_per_s": round(rnnl_sps, 1),
+                "torch_samples_per_s": round(torch_sps, 1),
+                "ratio": round(rnnl_sps / torch_sps, 3),
+                "rnnl_test_acc": round(rnnl_acc, 4),
+                "torch_test_acc": round(torch_acc, 4),
+                "torch_version": torch.__version__,
+            }
+        )
+
+    header = "%-10s %7s %5s  %14s  %17s  %6s  %8s  %11s" % (
+        "model", "threads", "batch", "rnnl samples/s", "pytorch samples/s", "ratio", "rnnl acc", "pytorch acc",
+    )  # fmt: skip
+    print("\n" + header)
+    for r in results:
+        print(
+            "%-10s %7d %5d  %14.0f  %17.0f  %5.2fx  %7.2f%%  %10.2f%%"
+            % (
+                r["model"], r["threads"], r["batch"], r["rnnl_samples_per_s"], r["torch_samples_per_s"],
+                r["ratio"], 100 * r["rnnl_test_acc"], 100 * r["torch_test_acc"],
+            )  # fmt: skip
+        )
+    print()
+    for r in results:
+        print(
+            "%s: rnnl is %.2fx PyTorch (%.0f vs %.0f training samples/s, %d thread(s), batch %d, torch %s)"
+            % (
+                r["model"], r["ratio"], r["rnnl_samples_per_s"], r["torch_samples_per_s"],
+                r["threads"], r["batch"], r["torch_version"],
+            )  # fmt: skip
+        )
+
+    if args.out:
+        with open(args.out, "w") as f:
+            for r in results:
+                f.write(json.dumps(r) + "\n")
+        print("results in %s" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, ValueError, OSError) as error:
+        print("compare_pytorch: %s" % error, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,53 @@
+#pragma once
+// The layer contract.
+//
+// A layer is an immutable description (shapes, options, which parameter segments it owns).
+// It never owns parameters or activations: forward/backward read parameters from any flat
+// vector laid out by the model's ParameterLayout and keep per-call scratch in a caller-owned
+// LayerState, so one model can be evaluated by many threads at once, each on its own
+// parameter snapshot (the asynchronous trainer does exactly that).
+//
+//   forward:  y = f(x; θ)                              x: batch x in,  y: batch x out
+//   backward: given g = ∂L/∂y, writes ∂L/∂θ into the layer's segments of `grad`
+//             (overwriting them) and, if dx != nullptr, ∂L/∂x into *dx.
+// backward must be called with the same x, y and state as the forward call before it.
+// Matrices are resized only when the batch size changes, so steady-state calls do not allocate.
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "rnn/core/parameters.hpp"
+#include "rnn/core/rng.hpp"
+#include "rnn/core/tensor.hpp"
+
+namespace rnn {
+
+// Per-caller scratch of one layer (cached denominators, im2col buffers, dropout masks...).
+struct LayerState {
+  virtual ~LayerState() = default;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  [[nodiscard]] virtual std::string_view kind() const = 0;
+  [[nodiscard]] virtual std::string describe() const = 0;  // e.g. "rnl 784->512"
+  [[nodiscard]] virtual Shape input_shape() const = 0;
+  [[nodiscard]] virtual Shape output_shape() const = 0;
+
+  // Registers this layer's tensors under `prefix` (the layer's name in the model).
+  virtual void declare_parameters(ParameterLayout& /*layout*/, const std::string& /*prefix*/) {}
+  // Fills this layer's segments of `params` with initial values.
+  virtual void initialise(std::span<float> /*params*/, Rng& /*rng*/) const {}
+
+  [[nodiscard]] virtual std::unique_ptr<LayerState> make_state() const { return nullptr; }
+
+  virtual void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
+                       bool training) const = 0;
+  virtual void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
+                        Matrix* dx, std::span<float> grad, LayerState* state) const = 0;
+};
+
+}  // namespace rnn

@@ -1,0 +1,52 @@
+#pragma once
+// Random Neural Layer (Hardy, Le Merrer, Rubino, Sericola, NIPS 2017 workshop): the steady
+// state of a layer of Gelenbe random neurons with unit firing rate, fed by the previous
+// layer's outputs as arrival rates. Drop-in replacement for a dense layer, no bias:
+//
+//   N = x W⁺ᵀ        D = max(ε, 1 + x W⁻ᵀ)        y = N / D            (element-wise)
+//   a = g / D        b = −g ∘ y / D                                   (g = ∂L/∂y, b = 0 where D hit ε)
+//   ∂L/∂W⁺ = aᵀ x    ∂L/∂W⁻ = bᵀ x    ∂L/∂x = a W⁺ + b W⁻
+//
+// W⁺, W⁻ ≥ 0 (out x in, stored one after the other so [W⁺; W⁻] is one 2·out x in matrix):
+// forward is one GEMM, backward two, each twice as wide as a dense layer's.
+#include "rnn/layers/layer.hpp"
+
+namespace rnn {
+
+enum class RnlInit {
+  scaled_uniform,  // W± ~ U[0, gain / sqrt(fan_in)]  (default, gain 0.8)
+  keras_uniform,   // W± ~ U[0, 0.2]  (the RNL authors' Keras code)
+};
+
+struct RnlOptions {
+  RnlInit init = RnlInit::scaled_uniform;
+  float gain = 0.8F;
+};
+
+class RandomNeuralLayer final : public Layer {
+ public:
+  static constexpr float kMinDenominator = 1e-6F;
+
+  RandomNeuralLayer(int inputs, int outputs, RnlOptions options = {});
+
+  [[nodiscard]] std::string_view kind() const override { return "rnl"; }
+  [[nodiscard]] std::string describe() const override;
+  [[nodiscard]] Shape input_shape() const override { return {1, 1, inputs_}; }
+  [[nodiscard]] Shape output_shape() const override { return {1, 1, outputs_}; }
+
+  void declare_parameters(ParameterLayout& layout, const std::string& prefix) override;
+  void initialise(std::span<float> params, Rng& rng) const override;
+  [[nodiscard]] std::unique_ptr<LayerState> make_state() const override;
+  void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
+               bool training) const override;
+  void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
+                std::span<float> grad, LayerState* state) const override;
+
+ private:
+  int inputs_;
+  int outputs_;
+  RnlOptions options_;
+  std::size_t weights_offset_ = 0;  // set by declare_parameters: W⁺ then W⁻, contiguous
+};
+
+}  // namespace rnn

@@ -1,0 +1,63 @@
+#pragma once
+// A model is a chain of layers over one ParameterLayout. It holds no parameters and no
+// activations: callers pass a flat parameter vector (the model's own, a worker's snapshot,
+// a perturbed copy in a gradient check) and a Workspace they own, so any number of threads
+// can evaluate the same model concurrently, each with its own Workspace.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rnn/core/parameters.hpp"
+#include "rnn/layers/layer.hpp"
+#include "rnn/layers/softmax_cross_entropy.hpp"
+
+namespace rnn {
+
+// Per-caller activations and layer scratch, reused across calls (no allocation per batch
+// once the batch size is stable).
+struct Workspace {
+  std::vector<Matrix> activations;  // activations[i] = output of layer i
+  std::vector<std::unique_ptr<LayerState>> states;
+  Matrix grad_in;   // ∂L/∂(input of the current layer)
+  Matrix grad_out;  // ∂L/∂(output of the current layer)
+};
+
+class Model {
+ public:
+  Model(std::string name, Shape input);
+
+  // Appends a layer; its input size must match the previous output. Parameterised layers are
+  // named <kind><n> ("rnl1", "dense2", ...) and their segments "<name>.<tensor>".
+  Layer& add(std::unique_ptr<Layer> layer);
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] Shape input_shape() const { return input_; }
+  [[nodiscard]] Shape output_shape() const;
+  [[nodiscard]] const ParameterLayout& layout() const { return layout_; }
+  [[nodiscard]] std::size_t parameter_count() const { return layout_.size(); }
+  [[nodiscard]] const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  [[nodiscard]] std::string summary() const;  // one line per layer, with parameter counts
+
+  [[nodiscard]] std::vector<float> initial_parameters(std::uint64_t seed) const;
+  [[nodiscard]] Workspace make_workspace() const;
+
+  // Returns the logits (a reference into the workspace).
+  const Matrix& forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const;
+
+  // Forward + backward of the mean softmax cross-entropy; writes the whole gradient.
+  LossSum loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
+                            std::span<float> grad, Workspace& ws) const;
+
+ private:
+  std::string name_;
+  Shape input_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::size_t first_trainable_ = 0;  // backward stops here: no gradient is needed below it
+  std::vector<int> kind_counts_;
+  std::vector<std::string> kind_names_;
+  ParameterLayout layout_;
+};
+
+}  // namespace rnn

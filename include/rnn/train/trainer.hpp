@@ -1,0 +1,49 @@
+#pragma once
+// The sequential training loop: seeded shuffling, mini-batches, one optimizer step per batch,
+// projection of non-negative segments after every step, evaluation after every epoch.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "rnn/data/dataset.hpp"
+#include "rnn/models/model.hpp"
+#include "rnn/train/optimizer.hpp"
+
+namespace rnn {
+
+struct TrainOptions {
+  int epochs = 10;
+  int batch = 128;
+  std::uint64_t seed = 1;
+  float lr_decay = 1.0F;        // learning rate multiplied by this after every epoch
+  std::size_t train_limit = 0;  // use only the first N training samples (0 = all)
+  bool progress = true;         // progress bar on stderr (only drawn on a terminal)
+};
+
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+struct EpochMetrics {
+  int epoch = 0;
+  double learning_rate = 0.0;
+  double train_loss = 0.0;      // mean over the epoch's batches, in training mode (as seen by SGD)
+  double train_accuracy = 0.0;
+  double test_loss = 0.0;
+  double test_accuracy = 0.0;
+  double seconds = 0.0;         // wall time of the epoch's training (evaluation excluded)
+  double samples_per_second = 0.0;
+};
+
+// Loss and accuracy of `params` on `data`, in evaluation mode, in batches of `batch`.
+Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch, Workspace& ws);
+
+// Trains in place; calls on_epoch after each epoch. Throws rnn::Error if the loss becomes
+// NaN or infinite (naming the epoch and batch).
+std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, Optimizer& optimizer,
+                                const DatasetPair& data, const TrainOptions& options,
+                                const std::function<void(const EpochMetrics&)>& on_epoch = {});
+
+}  // namespace rnn

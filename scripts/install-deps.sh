@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs rnnl's build and test dependencies from Debian (run as root, or with sudo available).
+# Optional extras: --with-torch adds PyTorch + OpenBLAS for the throughput comparison script.
+set -euo pipefail
+
+packages=(build-essential cmake libeigen3-dev libboost-math-dev libcli11-dev libfmt-dev doctest-dev
+          libbenchmark-dev zlib1g-dev npm)
+if [ "${1:-}" = "--with-torch" ]; then packages+=(python3-torch libopenblas0-pthread); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from a Node.js install outside Debian; that works for the fetch step too.
+if command -v npm >/dev/null 2>&1; then
+  missing=("${missing[@]/npm/}")
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' || true)
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a passing test suite (this is what CI runs):
+#   1. install dependencies (Debian packages);
+#   2. Release build of the library, apps, tests and benchmarks; run every test (ctest);
+#   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   4. install to a temporary prefix and build + run an outside project against rnnl::rnnl.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "release build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j1
+
+step "sanitizer build (ASan + UBSan) and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNL_SANITIZE=ON -DRNNL_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j1
+
+step "install and build an outside consumer with find_package(rnnl)"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install build --prefix "$prefix/install" >/dev/null
+cmake -S tests/consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix/install" >/dev/null
+cmake --build "$prefix/consumer" -j"$jobs"
+"$prefix/consumer/rnnl_consumer"
+
+step "all tests passed"

@@ -1,0 +1,91 @@
+#include "rnn/models/model.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "rnn/core/error.hpp"
+
+namespace rnn {
+
+Model::Model(std::string name, Shape input) : name_(std::move(name)), input_(input) {}
+
+Shape Model::output_shape() const { return layers_.empty() ? input_ : layers_.back()->output_shape(); }
+
+Layer& Model::add(std::unique_ptr<Layer> layer) {
+  const Shape previous = output_shape();
+  if (layer->input_shape().size() != previous.size()) {
+    throw Error(fmt::format("model {}: layer '{}' expects {} inputs but the previous layer gives {}", name_,
+                            layer->describe(), layer->input_shape().size(), previous.size()));
+  }
+  const std::string kind(layer->kind());
+  auto it = std::find(kind_names_.begin(), kind_names_.end(), kind);
+  int count = 1;
+  if (it == kind_names_.end()) {
+    kind_names_.push_back(kind);
+    kind_counts_.push_back(1);
+  } else {
+    count = ++kind_counts_[static_cast<std::size_t>(it - kind_names_.begin())];
+  }
+  const std::size_t size_before = layout_.size();
+  layer->declare_parameters(layout_, fmt::format("{}{}", kind, count));
+  if (size_before == 0 && layout_.size() > 0) first_trainable_ = layers_.size();
+  layers_.push_back(std::move(layer));
+  return *layers_.back();
+}
+
+std::string Model::summary() const {
+  std::string out = fmt::format("model {} ({} parameters)\n", name_, layout_.size());
+  for (const auto& layer : layers_) out += fmt::format("  {}\n", layer->describe());
+  return out;
+}
+
+std::vector<float> Model::initial_parameters(std::uint64_t seed) const {
+  std::vector<float> params(layout_.size(), 0.0F);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Rng rng(seed, 0x1A1E5 + i);  // one stream per layer: adding a layer never shifts the others
+    layers_[i]->initialise(params, rng);
+  }
+  return params;
+}
+
+Workspace Model::make_workspace() const {
+  Workspace ws;
+  ws.activations.resize(layers_.size());
+  for (const auto& layer : layers_) ws.states.push_back(layer->make_state());
+  return ws;
+}
+
+const Matrix& Model::forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const {
+  if (params.size() != layout_.size()) {
+    throw Error(fmt::format("model {}: {} parameters given, {} expected", name_, params.size(), layout_.size()));
+  }
+  if (x.cols() != input_.size()) {
+    throw Error(fmt::format("model {}: input has {} features, {} expected", name_, x.cols(), input_.size()));
+  }
+  if (layers_.empty()) throw Error(fmt::format("model {} has no layers", name_));
+  const Matrix* in = &x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->forward(params, *in, ws.activations[i], ws.states[i].get(), training);
+    in = &ws.activations[i];
+  }
+  return *in;
+}
+
+LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
+                                 std::span<float> grad, Workspace& ws) const {
+  if (grad.size() != layout_.size()) {
+    throw Error(fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
+  }
+  const Matrix& logits = forward(params, x, ws, true);
+  const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);
+  for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
+    const Matrix& in = i == 0 ? x : ws.activations[i - 1];
+    Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;
+    layers_[i]->backward(params, in, ws.activations[i], ws.grad_out, dx, grad, ws.states[i].get());
+    if (dx != nullptr) std::swap(ws.grad_in, ws.grad_out);
+  }
+  return loss;
+}
+
+}  // namespace rnn

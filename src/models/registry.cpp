@@ -1,0 +1,86 @@
+#include "rnn/models/registry.hpp"
+
+#include <fmt/format.h>
+
+#include "rnn/core/error.hpp"
+#include "rnn/layers/activation.hpp"
+#include "rnn/layers/conv2d.hpp"
+#include "rnn/layers/dense.hpp"
+#include "rnn/layers/dropout.hpp"
+#include "rnn/layers/flatten.hpp"
+#include "rnn/layers/maxpool2d.hpp"
+#include "rnn/layers/scale.hpp"
+
+namespace rnn {
+namespace {
+
+constexpr int kHidden = 512;
+constexpr int kCnnDense = 128;
+
+// Builds a chain layer by layer, tracking the current shape.
+class Builder {
+ public:
+  Builder(std::string name, const ModelOptions& options)
+      : options_(options), model_(std::make_unique<Model>(std::move(name), options.input)) {}
+
+  Shape shape() const { return model_->output_shape(); }
+  int width() const { return shape().size(); }
+
+  AffineInit affine(WeightInit default_init) const {
+    return options_.seed_init ? AffineInit{WeightInit::truncated_normal, 0.1F, 0.1F} : AffineInit{default_init, 0.1F, 0.0F};
+  }
+
+  Builder& rnl(int out) { return add(std::make_unique<RandomNeuralLayer>(width(), out, options_.rnl)); }
+  Builder& dense(int out, WeightInit init) { return add(std::make_unique<Dense>(width(), out, affine(init))); }
+  Builder& conv(int filters) { return add(std::make_unique<Conv2D>(shape(), filters, affine(WeightInit::he_uniform))); }
+  Builder& relu() { return add(std::make_unique<Activation>(ActivationKind::relu, shape())); }
+  Builder& pool() { return add(std::make_unique<MaxPool2D>(shape())); }
+  Builder& flatten() { return add(std::make_unique<Flatten>(shape())); }
+  Builder& scale() { return add(std::make_unique<Scale>(options_.output_scale, shape())); }
+  Builder& dropout() {
+    if (options_.dropout > 0.0F) {
+      add(std::make_unique<Dropout>(options_.dropout, shape(), options_.seed + model_->layers().size()));
+    }
+    return *this;
+  }
+  std::unique_ptr<Model> done() { return std::move(model_); }
+
+ private:
+  Builder& add(std::unique_ptr<Layer> layer) {
+    model_->add(std::move(layer));
+    return *this;
+  }
+  ModelOptions options_;
+  std::unique_ptr<Model> model_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> names{"rnl_deep", "rnl_hybrid", "mlp", "cnn", "cnn_rnl"};
+  return names;
+}
+
+std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options) {
+  Builder b(std::string(name), options);
+  const int classes = options.classes;
+  if (name == "rnl_deep") {
+    b.rnl(kHidden).dropout().rnl(kHidden).dropout().rnl(classes).scale();
+  } else if (name == "rnl_hybrid") {
+    b.rnl(kHidden).dropout().rnl(kHidden).dropout().dense(classes, WeightInit::glorot_uniform);
+  } else if (name == "mlp") {
+    b.dense(kHidden, WeightInit::he_uniform).relu().dropout();
+    b.dense(kHidden, WeightInit::he_uniform).relu().dropout().dense(classes, WeightInit::glorot_uniform);
+  } else if (name == "cnn") {
+    b.conv(32).relu().pool().conv(64).relu().pool().flatten();
+    b.dense(kCnnDense, WeightInit::he_uniform).relu().dropout().dense(classes, WeightInit::glorot_uniform);
+  } else if (name == "cnn_rnl") {
+    b.conv(32).relu().pool().conv(64).relu().pool().flatten();
+    b.rnl(kCnnDense).dropout().rnl(classes).scale();
+  } else {
+    throw Error(fmt::format("unknown model '{}' (choose one of: {})", name, fmt::join(model_names(), ", ")));
+  }
+  return b.done();
+}
+
+}  // namespace rnn

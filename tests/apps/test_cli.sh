@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# rnnl-train as a user meets it: help, a short real run with metrics and a model file, then
+# every kind of bad input, each of which must give a clear error and a non-zero exit (never a
+# crash: exit codes >= 128 are signals).
+set -u
+train=$1
+make_data=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect_error CODE PATTERN -- command...: exit code must be CODE and stderr must match PATTERN.
+expect_error() {
+  local code=$1 pattern=$2
+  shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then fail "exit $rc (wanted $code): $*"; cat "$work/err"; return; fi
+  grep -q -- "$pattern" "$work/err" "$work/out" || { fail "no '$pattern' in the output of: $*"; cat "$work/err"; }
+}
+
+"$make_data" "$work/data" 600 200 || { echo "cannot make test data"; exit 1; }
+
+"$train" --help >"$work/help" || fail "--help exited non-zero"
+grep -q -- "--model" "$work/help" || fail "--help does not list --model"
+
+# A short real run: metrics (JSONL and CSV), a model file, then evaluation of that file.
+"$train" --model mlp --data-dir "$work/data" --epochs 2 --batch 32 --threads 2 --no-progress \
+  --out "$work/m.jsonl" --save "$work/model.bin" >"$work/run" 2>&1 || { fail "training run failed"; cat "$work/run"; }
+grep -q "summary:" "$work/run" || fail "no summary line"
+[ "$(wc -l <"$work/m.jsonl")" -eq 2 ] || fail "metrics.jsonl should have 2 lines"
+[ -f "$work/model.bin" ] || fail "model file not written"
+ls "$work" | grep -q '\.tmp$' && fail "temporary files left behind"
+"$train" --load "$work/model.bin" --eval-only --data-dir "$work/data" >"$work/eval" 2>&1 || fail "--eval-only failed"
+grep -q "test accuracy" "$work/eval" || fail "--eval-only printed no accuracy"
+"$train" --model rnl_deep --data-dir "$work/data" --epochs 1 --batch 64 --no-progress --out "$work/m.csv" \
+  >"$work/run2" 2>&1 || { fail "rnl_deep run failed"; cat "$work/run2"; }
+head -1 "$work/m.csv" | grep -q "^model,dataset" || fail "csv header"
+
+# Bad command-line values.
+expect_error 2 "model" -- "$train" --model resnet --data-dir "$work/data"
+expect_error 2 "epochs" -- "$train" --epochs -3 --data-dir "$work/data"
+expect_error 2 "batch" -- "$train" --batch 0 --data-dir "$work/data"
+expect_error 2 "lr" -- "$train" --lr abc --data-dir "$work/data"
+expect_error 2 "lr" -- "$train" --lr -1 --data-dir "$work/data"
+expect_error 2 "optimizer" -- "$train" --optimizer lbfgs --data-dir "$work/data"
+expect_error 2 "dataset" -- "$train" --dataset cifar --data-dir "$work/data"
+expect_error 2 "eval-only" -- "$train" --eval-only --data-dir "$work/data"
+expect_error 2 "not expected" -- "$train" --frobnicate
+
+# Missing and bad data.
+expect_error 1 "fetch" -- "$train" --data-dir "$work/nowhere" --epochs 1
+mkdir -p "$work/bad"
+cp "$work/data/"* "$work/bad/"
+head -c 1000 "$work/data/train-images-idx3-ubyte" >"$work/bad/train-images-idx3-ubyte"
+expect_error 1 "truncated" -- "$train" --data-dir "$work/bad" --epochs 1
+
+# Bad model files.
+head -c 100 "$work/model.bin" >"$work/short.bin"
+expect_error 1 "short.bin" -- "$train" --load "$work/short.bin" --eval-only --data-dir "$work/data"
+printf 'garbage' >"$work/garbage.bin"
+expect_error 1 "garbage.bin" -- "$train" --load "$work/garbage.bin" --eval-only --data-dir "$work/data"
+expect_error 1 "holds a mlp model" -- "$train" --load "$work/model.bin" --model cnn --data-dir "$work/data"
+
+# Unwritable outputs.
+expect_error 1 "metrics" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/m.txt"
+expect_error 1 "cannot open" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/none/m.jsonl"
+
+echo "cli: $failures failure(s)"
+[ "$failures" -eq 0 ]

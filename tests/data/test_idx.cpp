@@ -1,0 +1,254 @@
+// IDX reader/writer: round trips (raw and gzip) and every malformed input the reader must
+// refuse with an rnn::Error naming the file. All files are generated here, in a temp dir.
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "rnn/core/error.hpp"
+#include "rnn/data/idx.hpp"
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    for (;;) {
+      path_ = fs::temp_directory_path() / ("rnnl-test-idx-" + std::to_string(rd()));
+      if (fs::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+void write_bytes(const fs::path& path, const Bytes& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(out.good());
+}
+
+Bytes read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_gz(const fs::path& path, const Bytes& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  if (!bytes.empty()) {
+    REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  }
+  REQUIRE(gzclose(f) == Z_OK);
+}
+
+// An IDX header (type byte and dims as given) followed by `data_bytes` bytes 0, 1, 2, ...
+Bytes idx_bytes(std::uint8_t type, const std::vector<std::uint32_t>& dims, std::size_t data_bytes) {
+  Bytes b = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
+  for (const std::uint32_t d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(d >> shift));
+  }
+  for (std::size_t i = 0; i < data_bytes; ++i) b.push_back(static_cast<std::uint8_t>(i));
+  return b;
+}
+
+// The message of the rnn::Error that reading `path` throws ("" if none is thrown).
+std::string read_error(const fs::path& path) {
+  try {
+    (void)rnn::read_idx(path);
+  } catch (const rnn::Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Asserts read_idx refuses `path` with an rnn::Error whose message names the file and
+// contains `fragment`.
+void check_refused(const fs::path& path, const std::string& fragment) {
+  CHECK_THROWS_AS((void)rnn::read_idx(path), rnn::Error);
+  const std::string msg = read_error(path);
+  INFO("message: ", msg);
+  CHECK(msg.find(path.filename().string()) != std::string::npos);
+  CHECK(msg.find(fragment) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("idx: raw round trip of 1-D, 3-D and 4-D arrays") {
+  TempDir tmp;
+  for (const std::vector<std::uint32_t>& dims :
+       {std::vector<std::uint32_t>{7}, {3, 2, 4}, {2, 1, 3, 2}, {0, 28, 28}}) {
+    rnn::IdxArray a;
+    a.dims = dims;
+    std::size_t n = 1;
+    for (const auto d : dims) n *= d;
+    for (std::size_t i = 0; i < n; ++i) a.data.push_back(static_cast<std::uint8_t>(i * 37 + 1));
+    const fs::path p = tmp / "a.idx";
+    rnn::write_idx(p, a);
+    CHECK_FALSE(fs::exists(tmp / "a.idx.tmp"));
+    CHECK(fs::file_size(p) == 4 + 4 * dims.size() + n);
+    const rnn::IdxArray b = rnn::read_idx(p);
+    CHECK(b.dims == a.dims);
+    CHECK(b.data == a.data);
+  }
+}
+
+TEST_CASE("idx: header layout is big-endian as in the MNIST files") {
+  TempDir tmp;
+  const fs::path p = tmp / "labels";
+  rnn::write_idx(p, rnn::IdxArray{{260}, Bytes(260, 9)});
+  const Bytes b = read_bytes(p);
+  REQUIRE(b.size() == 8 + 260);
+  CHECK(Bytes(b.begin(), b.begin() + 8) == Bytes{0, 0, 0x08, 1, 0, 0, 0x01, 0x04});
+}
+
+TEST_CASE("idx: write_idx replaces an existing file") {
+  TempDir tmp;
+  const fs::path p = tmp / "x";
+  rnn::write_idx(p, rnn::IdxArray{{2}, {1, 2}});
+  rnn::write_idx(p, rnn::IdxArray{{3}, {4, 5, 6}});
+  CHECK(rnn::read_idx(p).data == Bytes{4, 5, 6});
+}
+
+TEST_CASE("idx: write_idx refuses data that does not match its dims") {
+  TempDir tmp;
+  const fs::path p = tmp / "bad-write";
+  CHECK_THROWS_AS(rnn::write_idx(p, rnn::IdxArray{{2, 3}, Bytes(5)}), rnn::Error);
+  CHECK_THROWS_AS(rnn::write_idx(p, rnn::IdxArray{{}, Bytes{}}), rnn::Error);
+  CHECK_THROWS_AS(rnn::write_idx(p, rnn::IdxArray{{1, 1, 1, 1, 1}, Bytes(1)}), rnn::Error);
+  CHECK_FALSE(fs::exists(p));
+  CHECK_FALSE(fs::exists(tmp / "bad-write.tmp"));
+}
+
+TEST_CASE("idx: gzip input is detected by content, with or without .gz") {
+  TempDir tmp;
+  const Bytes content = idx_bytes(0x08, {4, 3, 5}, 60);
+  for (const char* name : {"images.gz", "images-no-suffix"}) {
+    const fs::path p = tmp / name;
+    write_gz(p, content);
+    const rnn::IdxArray a = rnn::read_idx(p);
+    CHECK(a.dims == std::vector<std::uint32_t>{4, 3, 5});
+    CHECK(a.data == Bytes(content.begin() + 16, content.end()));
+  }
+  // And a raw file named .gz is still read as raw.
+  const fs::path raw = tmp / "raw-but-named.gz";
+  write_bytes(raw, content);
+  CHECK(rnn::read_idx(raw).data.size() == 60);
+}
+
+TEST_CASE("idx: malformed headers are refused") {
+  TempDir tmp;
+  SUBCASE("bad magic") {
+    Bytes b = idx_bytes(0x08, {3}, 3);
+    b[0] = 0x12;
+    write_bytes(tmp / "bad-magic", b);
+    check_refused(tmp / "bad-magic", "not an IDX file");
+  }
+  SUBCASE("float data type 0x0D") {
+    write_bytes(tmp / "float-type", idx_bytes(0x0D, {3}, 12));
+    check_refused(tmp / "float-type", "0x0D");
+  }
+  SUBCASE("zero dimensions") {
+    write_bytes(tmp / "zero-dims", idx_bytes(0x08, {}, 0));
+    check_refused(tmp / "zero-dims", "0 dimensions");
+  }
+  SUBCASE("five dimensions") {
+    write_bytes(tmp / "five-dims", idx_bytes(0x08, {1, 1, 1, 1, 1}, 1));
+    check_refused(tmp / "five-dims", "5 dimensions");
+  }
+  SUBCASE("truncated inside the dims") {
+    Bytes b = idx_bytes(0x08, {60000, 28, 28}, 0);
+    b.resize(9);
+    write_bytes(tmp / "short-header", b);
+    check_refused(tmp / "short-header", "truncated header");
+  }
+  SUBCASE("empty file") {
+    write_bytes(tmp / "empty", {});
+    check_refused(tmp / "empty", "truncated header");
+  }
+  SUBCASE("dimensions too large to be real, without allocating them") {
+    write_bytes(tmp / "absurd", idx_bytes(0x08, {0xFFFFFFFFU, 0xFFFFFFFFU, 0xFFFFFFFFU, 0xFFFFFFFFU}, 4));
+    check_refused(tmp / "absurd", "absurd");
+    write_bytes(tmp / "absurd2", idx_bytes(0x08, {65536, 65536}, 4));
+    check_refused(tmp / "absurd2", "absurd");
+  }
+  SUBCASE("malformed gzip content too") {
+    write_gz(tmp / "gz-float.gz", idx_bytes(0x0D, {3}, 12));
+    check_refused(tmp / "gz-float.gz", "0x0D");
+    write_gz(tmp / "gz-empty.gz", {});
+    check_refused(tmp / "gz-empty.gz", "truncated header");
+  }
+}
+
+TEST_CASE("idx: data size must match the header exactly") {
+  TempDir tmp;
+  SUBCASE("truncated raw data names both sizes") {
+    const fs::path p = tmp / "train-images-idx3-ubyte";
+    write_bytes(p, idx_bytes(0x08, {60000, 28, 28}, 1000));
+    check_refused(p, "truncated: header promises 47040000 data bytes, file has 1000");
+  }
+  SUBCASE("trailing raw bytes") {
+    write_bytes(tmp / "trailing", idx_bytes(0x08, {2, 2}, 5));
+    check_refused(tmp / "trailing", "trailing bytes");
+  }
+  SUBCASE("truncated gzip content (complete gzip stream, short IDX data)") {
+    write_gz(tmp / "short.gz", idx_bytes(0x08, {10, 10}, 99));
+    check_refused(tmp / "short.gz", "truncated: header promises 100 data bytes");
+  }
+  SUBCASE("trailing bytes inside gzip content") {
+    write_gz(tmp / "long.gz", idx_bytes(0x08, {10, 10}, 101));
+    check_refused(tmp / "long.gz", "trailing bytes");
+  }
+  SUBCASE("gzip file cut short mid-stream") {
+    write_gz(tmp / "cut.gz", idx_bytes(0x08, {100, 100}, 10000));
+    Bytes b = read_bytes(tmp / "cut.gz");
+    b.resize(b.size() / 2);
+    write_bytes(tmp / "cut.gz", b);
+    check_refused(tmp / "cut.gz", "truncated");
+  }
+  SUBCASE("huge header over tiny gzip content stays cheap") {
+    write_gz(tmp / "huge.gz", idx_bytes(0x08, {60000, 28, 28}, 10));
+    check_refused(tmp / "huge.gz", "header promises 47040000 data bytes");
+  }
+}
+
+TEST_CASE("idx: corrupt gzip streams are refused") {
+  TempDir tmp;
+  SUBCASE("valid gzip header, then garbage") {
+    Bytes b = {0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03};
+    for (int i = 0; i < 64; ++i) b.push_back(static_cast<std::uint8_t>(0xFF - i * 7));
+    write_bytes(tmp / "garbage.gz", b);
+    check_refused(tmp / "garbage.gz", "gzip");
+  }
+  SUBCASE("CRC trailer mismatch") {
+    write_gz(tmp / "crc.gz", idx_bytes(0x08, {8}, 8));
+    Bytes b = read_bytes(tmp / "crc.gz");
+    b[b.size() - 8] ^= 0xFFU;  // first byte of the CRC-32 in the 8-byte trailer
+    write_bytes(tmp / "crc.gz", b);
+    check_refused(tmp / "crc.gz", "gzip");
+  }
+}
+
+TEST_CASE("idx: missing file and directory are refused") {
+  TempDir tmp;
+  check_refused(tmp / "does-not-exist", "cannot open");
+  fs::create_directory(tmp / "a-directory");
+  check_refused(tmp / "a-directory", "directory");
+}

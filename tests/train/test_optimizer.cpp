@@ -1,0 +1,67 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "rnn/core/error.hpp"
+#include "rnn/train/optimizer.hpp"
+
+namespace rnn {
+namespace {
+
+// Minimises f(θ) = Σ c_i (θ_i − t_i)² and returns the final distance to the optimum.
+double minimise(OptimizerOptions options, int steps) {
+  const std::vector<float> target{1.0F, -2.0F, 0.5F, 3.0F};
+  const std::vector<float> curvature{1.0F, 10.0F, 0.1F, 2.0F};
+  std::vector<float> theta(4, 0.0F);
+  std::vector<float> grad(4);
+  auto opt = make_optimizer(options, theta.size());
+  for (int s = 0; s < steps; ++s) {
+    for (std::size_t i = 0; i < 4; ++i) grad[i] = 2.0F * curvature[i] * (theta[i] - target[i]);
+    opt->step(theta, grad);
+  }
+  double d = 0.0;
+  for (std::size_t i = 0; i < 4; ++i) d += std::pow(theta[i] - target[i], 2.0);
+  return std::sqrt(d);
+}
+
+}  // namespace
+
+TEST_CASE("plain sgd takes exactly θ − η g") {
+  OptimizerOptions o{OptimizerKind::sgd, 0.5F, 0.0F};
+  auto opt = make_optimizer(o, 2);
+  std::vector<float> p{1.0F, 2.0F};
+  const std::vector<float> g{0.2F, -0.4F};
+  opt->step(p, g);
+  CHECK(p[0] == doctest::Approx(0.9));
+  CHECK(p[1] == doctest::Approx(2.2));
+}
+
+TEST_CASE("adam's first step has magnitude lr in every coordinate") {
+  OptimizerOptions o;
+  o.learning_rate = 0.01F;
+  auto opt = make_optimizer(o, 3);
+  std::vector<float> p{0.0F, 0.0F, 0.0F};
+  const std::vector<float> g{1e-3F, -5.0F, 100.0F};
+  opt->step(p, g);
+  CHECK(p[0] == doctest::Approx(-0.01).epsilon(1e-3));
+  CHECK(p[1] == doctest::Approx(0.01).epsilon(1e-3));
+  CHECK(p[2] == doctest::Approx(-0.01).epsilon(1e-3));
+}
+
+TEST_CASE("every optimizer converges on an ill-conditioned quadratic") {
+  CHECK(minimise({OptimizerKind::sgd, 0.02F, 0.9F}, 3000) < 1e-3);
+  CHECK(minimise({OptimizerKind::adam, 0.05F}, 3000) < 1e-2);
+  OptimizerOptions rms{OptimizerKind::rmsprop, 0.01F};
+  CHECK(minimise(rms, 3000) < 5e-2);
+}
+
+TEST_CASE("optimizer names and invalid options") {
+  CHECK(parse_optimizer("rmsprop") == OptimizerKind::rmsprop);
+  CHECK(optimizer_name(OptimizerKind::adam) == "adam");
+  CHECK_THROWS_AS((void)parse_optimizer("lbfgs"), Error);
+  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::sgd, -1.0F}, 3), Error);
+  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::adam, std::nanf("")}, 3), Error);
+}
+
+}  // namespace rnn

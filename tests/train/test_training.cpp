@@ -1,0 +1,74 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "rnn/core/error.hpp"
+#include "rnn/models/registry.hpp"
+#include "rnn/train/trainer.hpp"
+#include "train/synthetic.hpp"
+
+namespace rnn {
+namespace {
+
+DatasetPair synthetic_pair() { return {test::synthetic_digits(1500, 1), test::synthetic_digits(500, 2)}; }
+
+std::vector<EpochMetrics> run(const std::string& name, std::vector<float>& params, const DatasetPair& data,
+                              OptimizerKind kind, float lr) {
+  const auto model = make_model(name);
+  params = model->initial_parameters(5);
+  auto opt = make_optimizer(OptimizerOptions{kind, lr}, params.size());
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch = 32;
+  options.progress = false;
+  return train(*model, params, *opt, data, options);
+}
+
+}  // namespace
+
+TEST_CASE("each model family learns a synthetic task and RNL weights stay non-negative") {
+  const DatasetPair data = synthetic_pair();
+  for (const auto& [name, kind, lr] : {std::tuple{"rnl_deep", OptimizerKind::adam, 2e-3F},
+                                       std::tuple{"rnl_hybrid", OptimizerKind::rmsprop, 1e-3F},
+                                       std::tuple{"mlp", OptimizerKind::sgd, 0.05F}}) {
+    CAPTURE(name);
+    std::vector<float> params;
+    const auto history = run(name, params, data, kind, lr);
+    REQUIRE(history.size() == 2);
+    CHECK(history.back().test_accuracy > 0.9);
+    CHECK(history.back().train_loss < history.front().train_loss);
+    const auto model = make_model(name);
+    for (const auto& s : model->layout().segments()) {
+      if (!s.non_negative) continue;
+      for (std::size_t i = s.offset; i < s.offset + s.size(); ++i) REQUIRE(params[i] >= 0.0F);
+    }
+  }
+}
+
+TEST_CASE("a seed reproduces a run exactly") {
+  const DatasetPair data = synthetic_pair();
+  std::vector<float> a;
+  std::vector<float> b;
+  const auto ha = run("rnl_deep", a, data, OptimizerKind::adam, 2e-3F);
+  const auto hb = run("rnl_deep", b, data, OptimizerKind::adam, 2e-3F);
+  CHECK(a == b);
+  CHECK(ha.back().test_loss == hb.back().test_loss);
+}
+
+TEST_CASE("a NaN loss stops training with an error naming the epoch") {
+  const DatasetPair data = synthetic_pair();
+  const auto model = make_model("mlp");
+  auto params = model->initial_parameters(5);
+  params[3] = std::nanf("");
+  auto opt = make_optimizer(OptimizerOptions{}, params.size());
+  TrainOptions options;
+  options.progress = false;
+  try {
+    train(*model, params, *opt, data, options);
+    FAIL("training with a NaN parameter did not fail");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("epoch 1") != std::string::npos);
+  }
+}
+
+}  // namespace rnn
