@@ -19,6 +19,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,14 @@ def parse_args():
         help="comma-separated models to compare (supported: %s)" % ", ".join(SUPPORTED_MODELS),
     )
     parser.add_argument("--seed", type=int, default=1, help="seed for initialisation and shuffling")
+    parser.add_argument(
+        "--omp-wait-policy",
+        choices=("passive", "active", "unset"),
+        help="OMP_WAIT_POLICY for PyTorch's OpenMP pool (rnnl-train always gets the caller's environment). "
+        "Debian's torch runs its matrix products in OpenBLAS's own pthread pool; with libgomp's default "
+        "(spinning) policy the idle OpenMP threads compete with OpenBLAS's for the same cores and PyTorch "
+        "slows down severalfold. Default: the caller's OMP_WAIT_POLICY if set, else passive",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -244,7 +253,7 @@ def torch_train_one_epoch(name, train, test, batch, seed, torch):
 # rnnl side
 
 
-def rnnl_train_one_epoch(args, name):
+def rnnl_train_one_epoch(args, name, env):
     """Returns (training samples/s, test accuracy in [0, 1]) from rnnl-train's metrics file."""
     with tempfile.TemporaryDirectory(prefix="rnnl-compare-") as tmp:
         metrics = Path(tmp) / "metrics.jsonl"
@@ -259,7 +268,7 @@ def rnnl_train_one_epoch(args, name):
             "--no-progress",
             "--out", str(metrics),
         ]  # fmt: skip
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             raise RuntimeError("rnnl-train failed (exit code %d): %s" % (proc.returncode, " ".join(cmd)))
@@ -282,7 +291,7 @@ def _loaded_blas_libraries():
             for line in maps:
                 path = line.split()[-1] if len(line.split()) >= 6 else ""
                 base = os.path.basename(path)
-                if any(k in base for k in ("blas", "lapack", "mkl", "blis")) and path not in libs:
+                if any(k in base for k in ("blas", "mkl", "blis")) and path not in libs:
                     libs.append(path)
     except OSError:
         pass
@@ -307,21 +316,17 @@ def report_environment(torch, threads):
     info = [ln.strip() for ln in torch.__config__.parallel_info().splitlines() if ln.strip()]
     wanted = [ln for ln in info if "get_num_threads" in ln or "parallel backend" in ln]
     print("  " + "; ".join(wanted))
-    blas = [
-        item.strip()
-        for line in torch.__config__.show().splitlines()
-        for item in line.split(",")
-        if "BLAS" in item and "=" in item
-    ]
+    blas = re.findall(r"\bBLAS_INFO=[^,\s]+", torch.__config__.show())
     libs = _loaded_blas_libraries()
     print("  %s; loaded: %s" % (", ".join(blas) or "BLAS: ?", ", ".join(libs) or "?"))
     openblas = _openblas_threads(threads)
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     extra = " (OPENBLAS_CORETYPE=%s)" % coretype if coretype else ""
+    policy = "OMP_WAIT_POLICY=%s" % os.environ.get("OMP_WAIT_POLICY", "(unset)")
     if openblas is not None:
-        print("  OpenBLAS threads set to %d%s" % (openblas, extra))
-    elif extra:
-        print("  " + extra.strip(" ()"))
+        print("  OpenBLAS threads set to %d%s; %s" % (openblas, extra, policy))
+    else:
+        print("  %s%s" % (policy, extra))
     if torch.get_num_threads() != threads:
         print("  warning: PyTorch uses %d thread(s), not %d" % (torch.get_num_threads(), threads))
 
@@ -331,6 +336,16 @@ def report_environment(torch, threads):
 
 def main():
     args = parse_args()
+    # rnnl-train runs in the caller's environment, untouched (OPENBLAS_CORETYPE included).
+    rnnl_env = dict(os.environ)
+    # libgomp reads OMP_WAIT_POLICY when it is loaded, i.e. when torch is imported below.
+    wait_policy = args.omp_wait_policy
+    if wait_policy is None:
+        wait_policy = os.environ.get("OMP_WAIT_POLICY", "passive")
+    if wait_policy == "unset":
+        os.environ.pop("OMP_WAIT_POLICY", None)
+    else:
+        os.environ["OMP_WAIT_POLICY"] = wait_policy.upper()
     try:
         import numpy as np
         import torch
@@ -365,7 +380,7 @@ def main():
     results = []
     for name in args.models:
         print("training %s ... rnnl" % name, end="", flush=True)
-        rnnl_sps, rnnl_acc = rnnl_train_one_epoch(args, name)
+        rnnl_sps, rnnl_acc = rnnl_train_one_epoch(args, name, rnnl_env)
         print(" %.0f samples/s; pytorch" % rnnl_sps, end="", flush=True)
         torch_sps, torch_acc = torch_train_one_epoch(name, train, test, args.batch, args.seed, torch)
         print(" %.0f samples/s" % torch_sps, flush=True)

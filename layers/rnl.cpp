@@ -5,14 +5,19 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/sparse_rows.hpp"
 
 namespace rnn {
 namespace {
 
 struct RnlState final : LayerState {
-  Matrix z;      // [x W⁺ᵀ | x W⁻ᵀ], batch x 2·out
-  Matrix inv_d;  // 1 / D, batch x out
-  Matrix ab;     // [∂L/∂N | ∂L/∂D], batch x 2·out
+  Matrix n;       // x W⁺
+  Matrix z;       // x W⁻ (D = 1 + z)
+  Matrix inv_d;   // 1 / D
+  Matrix a;       // ∂L/∂N
+  Matrix b;       // ∂L/∂D
+  SparseRows sparse_x;
+  bool sparse = false;  // whether the forward input took the sparse path
 };
 
 }  // namespace
@@ -27,8 +32,8 @@ std::string RandomNeuralLayer::describe() const { return fmt::format("rnl {}->{}
 void RandomNeuralLayer::declare_parameters(ParameterLayout& layout, const std::string& prefix) {
   const auto out = static_cast<std::size_t>(outputs_);
   const auto in = static_cast<std::size_t>(inputs_);
-  weights_offset_ = layout.segment(layout.add(prefix + ".w_plus", out, in, true)).offset;
-  layout.add(prefix + ".w_minus", out, in, true);
+  weights_offset_ = layout.segment(layout.add(prefix + ".w_plus", in, out, true)).offset;
+  layout.add(prefix + ".w_minus", in, out, true);
 }
 
 void RandomNeuralLayer::initialise(std::span<float> params, Rng& rng) const {
@@ -45,50 +50,69 @@ std::unique_ptr<LayerState> RandomNeuralLayer::make_state() const { return std::
 void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                                 bool /*training*/) const {
   auto& st = static_cast<RnlState&>(*state);
-  const ConstMatrixMap w(params.data() + weights_offset_, 2 * outputs_, inputs_);
+  const std::size_t tensor = static_cast<std::size_t>(inputs_) * static_cast<std::size_t>(outputs_);
+  const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
+  const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
   const Eigen::Index batch = x.rows();
-  st.z.resize(batch, 2 * outputs_);
-  st.z.noalias() = x * w.transpose();
+  st.sparse = st.sparse_x.assign(x) <= kSparseDensity;
+  if (st.sparse) {
+    st.sparse_x.times(w_plus, st.n);
+    st.sparse_x.times(w_minus, st.z);
+  } else {
+    st.n.resize(batch, outputs_);
+    st.z.resize(batch, outputs_);
+    st.n.noalias() = x * w_plus;
+    st.z.noalias() = x * w_minus;
+  }
   st.inv_d.resize(batch, outputs_);
   y.resize(batch, outputs_);
-  for (Eigen::Index i = 0; i < batch; ++i) {
-    const float* zi = st.z.row(i).data();
-    float* inv_d = st.inv_d.row(i).data();
-    float* yi = y.row(i).data();
+  const Eigen::Index count = y.size();
+  const float* n = st.n.data();
+  const float* z = st.z.data();
+  float* inv_d = st.inv_d.data();
+  float* out = y.data();
 #pragma omp simd
-    for (int j = 0; j < outputs_; ++j) {
-      const float d = std::max(kMinDenominator, 1.0F + zi[outputs_ + j]);
-      inv_d[j] = 1.0F / d;
-      yi[j] = zi[j] * inv_d[j];
-    }
+  for (Eigen::Index i = 0; i < count; ++i) {
+    inv_d[i] = 1.0F / std::max(kMinDenominator, 1.0F + z[i]);
+    out[i] = n[i] * inv_d[i];
   }
 }
 
 void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
                                  Matrix* dx, std::span<float> grad, LayerState* state) const {
   auto& st = static_cast<RnlState&>(*state);
-  const ConstMatrixMap w(params.data() + weights_offset_, 2 * outputs_, inputs_);
+  const std::size_t tensor = static_cast<std::size_t>(inputs_) * static_cast<std::size_t>(outputs_);
   const Eigen::Index batch = x.rows();
-  st.ab.resize(batch, 2 * outputs_);
-  for (Eigen::Index i = 0; i < batch; ++i) {
-    const float* zi = st.z.row(i).data();
-    const float* inv_d = st.inv_d.row(i).data();
-    const float* yi = y.row(i).data();
-    const float* gi = dy.row(i).data();
-    float* abi = st.ab.row(i).data();
+  st.a.resize(batch, outputs_);
+  st.b.resize(batch, outputs_);
+  const Eigen::Index count = y.size();
+  const float* z = st.z.data();
+  const float* inv_d = st.inv_d.data();
+  const float* out = y.data();
+  const float* g = dy.data();
+  float* a = st.a.data();
+  float* b = st.b.data();
 #pragma omp simd
-    for (int j = 0; j < outputs_; ++j) {
-      const float a = gi[j] * inv_d[j];
-      abi[j] = a;
-      // Where D was clamped at ε it no longer depends on W⁻ or x.
-      abi[outputs_ + j] = (1.0F + zi[outputs_ + j] > kMinDenominator) ? -a * yi[j] : 0.0F;
-    }
+  for (Eigen::Index i = 0; i < count; ++i) {
+    a[i] = g[i] * inv_d[i];
+    // Where D was clamped at ε it no longer depends on W⁻ or x.
+    b[i] = (1.0F + z[i] > kMinDenominator) ? -a[i] * out[i] : 0.0F;
   }
-  MatrixMap gw(grad.data() + weights_offset_, 2 * outputs_, inputs_);
-  gw.noalias() = st.ab.transpose() * x;
+  MatrixMap g_plus(grad.data() + weights_offset_, inputs_, outputs_);
+  MatrixMap g_minus(grad.data() + weights_offset_ + tensor, inputs_, outputs_);
+  if (st.sparse) {
+    st.sparse_x.transpose_times(st.a, g_plus);
+    st.sparse_x.transpose_times(st.b, g_minus);
+  } else {
+    g_plus.noalias() = x.transpose() * st.a;
+    g_minus.noalias() = x.transpose() * st.b;
+  }
   if (dx != nullptr) {
+    const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
+    const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
     dx->resize(batch, inputs_);
-    dx->noalias() = st.ab * w;
+    dx->noalias() = st.a * w_plus.transpose();
+    dx->noalias() += st.b * w_minus.transpose();
   }
 }
 

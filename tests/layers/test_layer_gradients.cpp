@@ -60,6 +60,44 @@ TEST_CASE("rnl with keras initialisation and large inputs") {
   check_layer(layer, test::random_matrix(3, 6, rng, 0.0F, 3.0F), rng);
 }
 
+TEST_CASE("rnl on sparse inputs (the pixel path) matches finite differences") {
+  Rng rng(15);
+  RandomNeuralLayer layer(20, 6, RnlOptions{RnlInit::scaled_uniform, 2.0F});
+  Matrix x = test::random_matrix(5, 20, rng, 0.0F, 1.0F);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if (rng.uniform() < 0.85F) x.data()[i] = 0.0F;
+  }
+  check_layer(layer, x, rng);
+}
+
+TEST_CASE("rnl sparse and dense paths agree") {
+  Rng rng(16);
+  RandomNeuralLayer layer(30, 8);
+  ParameterLayout layout;
+  layer.declare_parameters(layout, "r");
+  std::vector<float> p(layout.size());
+  layer.initialise(p, rng);
+  Matrix sparse_x = test::random_matrix(6, 30, rng, 0.0F, 1.0F);
+  for (Eigen::Index i = 0; i < sparse_x.size(); ++i) {
+    if (rng.uniform() < 0.9F) sparse_x.data()[i] = 0.0F;
+  }
+  // The same values plus a tiny dense offset push the input over the density threshold.
+  Matrix dense_x = sparse_x.array() + 1e-30F;
+  const Matrix g = test::random_matrix(6, 8, rng, -1.0F, 1.0F);
+  std::vector<float> grad_sparse(layout.size());
+  std::vector<float> grad_dense(layout.size());
+  Matrix y_sparse;
+  Matrix y_dense;
+  auto s1 = layer.make_state();
+  auto s2 = layer.make_state();
+  layer.forward(p, sparse_x, y_sparse, s1.get(), true);
+  layer.forward(p, dense_x, y_dense, s2.get(), true);
+  layer.backward(p, sparse_x, y_sparse, g, nullptr, grad_sparse, s1.get());
+  layer.backward(p, dense_x, y_dense, g, nullptr, grad_dense, s2.get());
+  CHECK(y_sparse.isApprox(y_dense, 1e-5F));
+  for (std::size_t i = 0; i < grad_sparse.size(); ++i) CHECK(grad_sparse[i] == doctest::Approx(grad_dense[i]).epsilon(1e-4));
+}
+
 TEST_CASE("rnl forward is N / D with non-negative outputs") {
   Rng rng(13);
   RandomNeuralLayer layer(3, 2);
@@ -79,8 +117,8 @@ TEST_CASE("rnl forward is N / D with non-negative outputs") {
   const ConstMatrixMap wm = view(std::span<const float>(p), layout.segments()[1]);
   for (int b = 0; b < 2; ++b) {
     for (int j = 0; j < 2; ++j) {
-      const float n = x.row(b).dot(wp.row(j));
-      const float d = 1.0F + x.row(b).dot(wm.row(j));
+      const float n = x.row(b).dot(wp.col(j));
+      const float d = 1.0F + x.row(b).dot(wm.col(j));
       CHECK(y(b, j) == doctest::Approx(n / d).epsilon(1e-5));
       CHECK(y(b, j) >= 0.0F);
     }

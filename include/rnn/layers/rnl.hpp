@@ -3,12 +3,13 @@
 // state of a layer of Gelenbe random neurons with unit firing rate, fed by the previous
 // layer's outputs as arrival rates. Drop-in replacement for a dense layer, no bias:
 //
-//   N = x W⁺ᵀ        D = max(ε, 1 + x W⁻ᵀ)        y = N / D            (element-wise)
-//   a = g / D        b = −g ∘ y / D                                   (g = ∂L/∂y, b = 0 where D hit ε)
-//   ∂L/∂W⁺ = aᵀ x    ∂L/∂W⁻ = bᵀ x    ∂L/∂x = a W⁺ + b W⁻
+//   N = x W⁺        D = max(ε, 1 + x W⁻)        y = N / D                (element-wise)
+//   a = g / D       b = −g ∘ y / D                                      (g = ∂L/∂y; b = 0 where D hit ε)
+//   ∂L/∂W⁺ = xᵀ a   ∂L/∂W⁻ = xᵀ b   ∂L/∂x = a W⁺ᵀ + b W⁻ᵀ
 //
-// W⁺, W⁻ ≥ 0 (out x in, stored one after the other so [W⁺; W⁻] is one 2·out x in matrix):
-// forward is one GEMM, backward two, each twice as wide as a dense layer's.
+// W⁺, W⁻ ≥ 0, in x out each. Dense inputs run as GEMMs (forward 2, backward up to 4) with the
+// element-wise parts fused into one pass. Sparse inputs (raw pixels: ~80 % zeros on MNIST)
+// run as sparse-times-dense products over the non-zeros only, forward and for ∂L/∂W±.
 #include "rnn/layers/layer.hpp"
 
 namespace rnn {
@@ -26,6 +27,8 @@ struct RnlOptions {
 class RandomNeuralLayer final : public Layer {
  public:
   static constexpr float kMinDenominator = 1e-6F;
+  // Inputs with at most this fraction of non-zeros take the sparse path.
+  static constexpr double kSparseDensity = 0.3;
 
   RandomNeuralLayer(int inputs, int outputs, RnlOptions options = {});
 

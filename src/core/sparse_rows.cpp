@@ -1,0 +1,64 @@
+#include "rnn/core/sparse_rows.hpp"
+
+#include <algorithm>
+
+namespace rnn {
+
+double SparseRows::assign(const Matrix& x) {
+  rows_ = x.rows();
+  cols_ = x.cols();
+  row_start_.assign(static_cast<std::size_t>(rows_) + 1, 0);
+  col_start_.assign(static_cast<std::size_t>(cols_) + 1, 0);
+  row_col_.clear();
+  row_val_.clear();
+  for (Eigen::Index r = 0; r < rows_; ++r) {
+    const float* xr = x.row(r).data();
+    for (Eigen::Index c = 0; c < cols_; ++c) {
+      if (xr[c] != 0.0F) {
+        row_col_.push_back(static_cast<int>(c));
+        row_val_.push_back(xr[c]);
+        ++col_start_[static_cast<std::size_t>(c) + 1];
+      }
+    }
+    row_start_[static_cast<std::size_t>(r) + 1] = static_cast<int>(row_col_.size());
+  }
+  for (std::size_t c = 0; c < static_cast<std::size_t>(cols_); ++c) col_start_[c + 1] += col_start_[c];
+  col_row_.resize(row_col_.size());
+  col_val_.resize(row_val_.size());
+  std::vector<int>& fill = scratch_;
+  fill.assign(col_start_.begin(), col_start_.end() - 1);
+  for (Eigen::Index r = 0; r < rows_; ++r) {
+    for (int i = row_start_[static_cast<std::size_t>(r)]; i < row_start_[static_cast<std::size_t>(r) + 1]; ++i) {
+      const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(row_col_[static_cast<std::size_t>(i)])]++);
+      col_row_[slot] = static_cast<int>(r);
+      col_val_[slot] = row_val_[static_cast<std::size_t>(i)];
+    }
+  }
+  const double size = static_cast<double>(rows_) * static_cast<double>(cols_);
+  return size > 0 ? static_cast<double>(row_col_.size()) / size : 0.0;
+}
+
+void SparseRows::times(const ConstMatrixMap& w, Matrix& out) const {
+  out.resize(rows_, w.cols());
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index r = 0; r < rows_; ++r) {
+    auto out_row = out.row(r);
+    out_row.setZero();
+    for (int i = row_start_[static_cast<std::size_t>(r)]; i < row_start_[static_cast<std::size_t>(r) + 1]; ++i) {
+      out_row += row_val_[static_cast<std::size_t>(i)] * w.row(row_col_[static_cast<std::size_t>(i)]);
+    }
+  }
+}
+
+void SparseRows::transpose_times(const Matrix& g, MatrixMap out) const {
+#pragma omp parallel for schedule(dynamic, 16)
+  for (Eigen::Index c = 0; c < cols_; ++c) {
+    auto out_row = out.row(c);
+    out_row.setZero();
+    for (int i = col_start_[static_cast<std::size_t>(c)]; i < col_start_[static_cast<std::size_t>(c) + 1]; ++i) {
+      out_row += col_val_[static_cast<std::size_t>(i)] * g.row(col_row_[static_cast<std::size_t>(i)]);
+    }
+  }
+}
+
+}  // namespace rnn
