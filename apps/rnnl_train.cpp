@@ -121,7 +121,7 @@ int run(const Cli& cli, const CLI::App& app) {
   opt.kind = rnn::parse_optimizer(cli.optimizer);
   opt.learning_rate = cli.lr.value_or(opt.kind == rnn::OptimizerKind::sgd ? 0.1F : recipe.learning_rate);
   opt.momentum = cli.momentum;
-  auto optimizer = rnn::make_optimizer(opt, params.size());
+  auto optimizer = rnn::make_optimizer(opt, model->layout());
 
   rnn::TrainOptions train_options;
   train_options.epochs = cli.epochs;

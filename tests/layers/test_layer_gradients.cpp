@@ -12,6 +12,7 @@
 #include "rnn/layers/maxpool2d.hpp"
 #include "rnn/layers/rnl.hpp"
 #include "rnn/layers/scale.hpp"
+#include "rnn/layers/standardize.hpp"
 #include "support/gradient_check.hpp"
 
 namespace rnn {
@@ -224,6 +225,22 @@ TEST_CASE("flatten and scale gradients match finite differences") {
   check_layer(flatten, test::random_matrix(2, 12, rng, -1.0F, 1.0F), rng);
   Scale scale(4.0F, Shape{1, 1, 5});
   check_layer(scale, test::random_matrix(2, 5, rng, -1.0F, 1.0F), rng);
+}
+
+TEST_CASE("per-sample standardize gradients match finite differences, on both branches") {
+  Rng rng(81);
+  Standardize layer(Shape{1, 1, 9});
+  Matrix x = test::random_matrix(3, 9, rng, 0.0F, 3.0F);  // σ ≈ 0.87 > 1/3: s depends on x
+  check_layer(layer, x, rng, Tolerance{1e-3, 2e-3, 2e-2});
+  Matrix flat = test::random_matrix(2, 9, rng, 0.5F, 0.52F);  // σ < 1/3: s = 1/3 is constant
+  check_layer(layer, flat, rng, Tolerance{1e-3, 2e-3, 2e-2});
+  Matrix y;
+  auto st = layer.make_state();
+  layer.forward({}, x, y, st.get(), false);
+  for (int b = 0; b < 3; ++b) {
+    CHECK(y.row(b).mean() == doctest::Approx(0.0).epsilon(1e-5).scale(1.0));
+    CHECK(std::sqrt(y.row(b).squaredNorm() / 9.0F) == doctest::Approx(1.0).epsilon(1e-4));
+  }
 }
 
 TEST_CASE("dropout zeroes about p of the units, rescales the rest, and routes gradients the same way") {

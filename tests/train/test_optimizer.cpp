@@ -65,3 +65,24 @@ TEST_CASE("optimizer names and invalid options") {
 }
 
 }  // namespace rnn
+
+namespace rnn {
+
+TEST_CASE("an optimizer built from a layout keeps non-negative segments non-negative, only those") {
+  ParameterLayout layout;
+  layout.add("free", 1, 3, false);
+  layout.add("rates", 1, 3, true);
+  for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::rmsprop}) {
+    auto opt = make_optimizer(OptimizerOptions{kind, 1.0F, 0.0F}, layout);
+    std::vector<float> p{0.1F, 0.1F, 0.1F, 0.1F, 0.1F, 5.0F};
+    const std::vector<float> g{1.0F, 1.0F, 1.0F, 1.0F, 1.0F, 1e-3F};
+    opt->step(p, g);
+    CAPTURE(optimizer_name(kind));
+    for (int i = 0; i < 3; ++i) CHECK(p[static_cast<std::size_t>(i)] < 0.0F);
+    CHECK(p[3] == 0.0F);
+    CHECK(p[4] == 0.0F);
+    CHECK(p[5] > 0.0F);
+  }
+}
+
+}  // namespace rnn

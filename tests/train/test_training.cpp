@@ -16,7 +16,7 @@ std::vector<EpochMetrics> run(const std::string& name, std::vector<float>& param
                               OptimizerKind kind, float lr) {
   const auto model = make_model(name);
   params = model->initial_parameters(5);
-  auto opt = make_optimizer(OptimizerOptions{kind, lr}, params.size());
+  auto opt = make_optimizer(OptimizerOptions{kind, lr}, model->layout());
   TrainOptions options;
   options.epochs = 2;
   options.batch = 32;
@@ -60,7 +60,7 @@ TEST_CASE("a NaN loss stops training with an error naming the epoch") {
   const auto model = make_model("mlp");
   auto params = model->initial_parameters(5);
   params[3] = std::nanf("");
-  auto opt = make_optimizer(OptimizerOptions{}, params.size());
+  auto opt = make_optimizer(OptimizerOptions{}, model->layout());
   TrainOptions options;
   options.progress = false;
   try {

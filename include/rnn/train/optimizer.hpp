@@ -6,12 +6,17 @@
 //             θ ← θ − η m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   (Kingma & Ba 2015)
 //   rmsprop:  v ← ρ v + (1−ρ) g²;  θ ← θ − η g / (√v + ε)      (Tieleman & Hinton 2012)
 //
-// Non-negativity is not the optimizer's business: the trainer projects after each step.
+// Built from a ParameterLayout, an optimizer also projects the non-negative segments onto
+// [0, ∞) in the same pass over memory (θ ← max(0, θ − step)): the update is memory-bound, so
+// a separate projection pass would cost as much again.
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "rnn/core/parameters.hpp"
 
 namespace rnn {
 
@@ -27,19 +32,32 @@ struct OptimizerOptions {
   float epsilon = 1e-7F;  // adam, rmsprop
 };
 
+// A contiguous run of parameters updated alike.
+struct ParameterRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool non_negative = false;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
+  // Updates params in place (and projects the non-negative ranges).
   virtual void step(std::span<float> params, std::span<const float> grad) = 0;
   void set_learning_rate(float lr) { options_.learning_rate = lr; }
   [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
 
  protected:
-  explicit Optimizer(const OptimizerOptions& options) : options_(options) {}
+  Optimizer(const OptimizerOptions& options, std::vector<ParameterRange> ranges)
+      : options_(options), ranges_(std::move(ranges)) {}
   OptimizerOptions options_;
+  std::vector<ParameterRange> ranges_;
 };
 
+// Unconstrained parameters.
 [[nodiscard]] std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t parameters);
+// Parameters laid out by `layout`; its non-negative segments stay non-negative.
+[[nodiscard]] std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const ParameterLayout& layout);
 [[nodiscard]] OptimizerKind parse_optimizer(std::string_view name);  // throws rnn::Error
 [[nodiscard]] std::string_view optimizer_name(OptimizerKind kind);
 
