@@ -56,8 +56,7 @@ void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, 
   const Eigen::Index batch = x.rows();
   st.sparse = st.sparse_x.assign(x) <= kSparseDensity;
   if (st.sparse) {
-    st.sparse_x.times(w_plus, st.n);
-    st.sparse_x.times(w_minus, st.z);
+    st.sparse_x.times(w_plus, w_minus, st.n, st.z);
   } else {
     st.n.resize(batch, outputs_);
     st.z.resize(batch, outputs_);
@@ -101,8 +100,7 @@ void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x,
   MatrixMap g_plus(grad.data() + weights_offset_, inputs_, outputs_);
   MatrixMap g_minus(grad.data() + weights_offset_ + tensor, inputs_, outputs_);
   if (st.sparse) {
-    st.sparse_x.transpose_times(st.a, g_plus);
-    st.sparse_x.transpose_times(st.b, g_minus);
+    st.sparse_x.transpose_times(st.a, st.b, g_plus, g_minus);
   } else {
     g_plus.noalias() = x.transpose() * st.a;
     g_minus.noalias() = x.transpose() * st.b;

@@ -38,25 +38,36 @@ double SparseRows::assign(const Matrix& x) {
   return size > 0 ? static_cast<double>(row_col_.size()) / size : 0.0;
 }
 
-void SparseRows::times(const ConstMatrixMap& w, Matrix& out) const {
-  out.resize(rows_, w.cols());
+void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix& out_a, Matrix& out_b) const {
+  out_a.resize(rows_, a.cols());
+  out_b.resize(rows_, b.cols());
 #pragma omp parallel for schedule(static)
   for (Eigen::Index r = 0; r < rows_; ++r) {
-    auto out_row = out.row(r);
-    out_row.setZero();
+    auto row_a = out_a.row(r);
+    auto row_b = out_b.row(r);
+    row_a.setZero();
+    row_b.setZero();
     for (int i = row_start_[static_cast<std::size_t>(r)]; i < row_start_[static_cast<std::size_t>(r) + 1]; ++i) {
-      out_row += row_val_[static_cast<std::size_t>(i)] * w.row(row_col_[static_cast<std::size_t>(i)]);
+      const auto c = static_cast<Eigen::Index>(row_col_[static_cast<std::size_t>(i)]);
+      const float v = row_val_[static_cast<std::size_t>(i)];
+      row_a += v * a.row(c);
+      row_b += v * b.row(c);
     }
   }
 }
 
-void SparseRows::transpose_times(const Matrix& g, MatrixMap out) const {
+void SparseRows::transpose_times(const Matrix& g, const Matrix& h, MatrixMap out_a, MatrixMap out_b) const {
 #pragma omp parallel for schedule(dynamic, 16)
   for (Eigen::Index c = 0; c < cols_; ++c) {
-    auto out_row = out.row(c);
-    out_row.setZero();
+    auto row_a = out_a.row(c);
+    auto row_b = out_b.row(c);
+    row_a.setZero();
+    row_b.setZero();
     for (int i = col_start_[static_cast<std::size_t>(c)]; i < col_start_[static_cast<std::size_t>(c) + 1]; ++i) {
-      out_row += col_val_[static_cast<std::size_t>(i)] * g.row(col_row_[static_cast<std::size_t>(i)]);
+      const auto r = static_cast<Eigen::Index>(col_row_[static_cast<std::size_t>(i)]);
+      const float v = col_val_[static_cast<std::size_t>(i)];
+      row_a += v * g.row(r);
+      row_b += v * h.row(r);
     }
   }
 }

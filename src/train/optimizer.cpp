@@ -13,21 +13,41 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// Runs `update(i)` (which returns the new value of parameter i) over every range in one
-// parallel region, clamping the non-negative ranges at zero.
+// Runs `update(i, g_i)` (which returns the new value of parameter i) over every range in one
+// parallel region, clamping the non-negative ranges at zero. g_i is gathered from the shares
+// with a loop the compiler can vectorise for the common counts (one share, or one per core).
 template <typename Update>
-void apply(const std::vector<ParameterRange>& ranges, float* p, Update update) {
+void apply(const std::vector<ParameterRange>& ranges, float* p, std::span<const GradientShare> shares, Update update) {
+  const auto run = [&](auto gather) {
 #pragma omp parallel
-  for (const ParameterRange& r : ranges) {
-    const auto begin = static_cast<Index>(r.begin);
-    const auto end = static_cast<Index>(r.end);
-    if (r.non_negative) {
+    for (const ParameterRange& r : ranges) {
+      const auto begin = static_cast<Index>(r.begin);
+      const auto end = static_cast<Index>(r.end);
+      if (r.non_negative) {
 #pragma omp for simd schedule(static) nowait
-      for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, update(i));
-    } else {
+        for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, update(i, gather(i)));
+      } else {
 #pragma omp for simd schedule(static) nowait
-      for (Index i = begin; i < end; ++i) p[i] = update(i);
+        for (Index i = begin; i < end; ++i) p[i] = update(i, gather(i));
+      }
     }
+  };
+  if (shares.size() == 1) {
+    const float* g0 = shares[0].grad;
+    const float w0 = shares[0].weight;
+    run([=](Index i) { return w0 * g0[i]; });
+  } else if (shares.size() == 2) {
+    const float* g0 = shares[0].grad;
+    const float* g1 = shares[1].grad;
+    const float w0 = shares[0].weight;
+    const float w1 = shares[1].weight;
+    run([=](Index i) { return w0 * g0[i] + w1 * g1[i]; });
+  } else {
+    run([=](Index i) {
+      float sum = 0.0F;
+      for (const GradientShare& s : shares) sum += s.weight * s.grad[i];
+      return sum;
+    });
   }
 }
 
@@ -36,18 +56,18 @@ class Sgd final : public Optimizer {
   Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
       : Optimizer(options, std::move(ranges)), velocity_(options.momentum > 0 ? n : 0) {}
 
-  void step(std::span<float> params, std::span<const float> grad) override {
+  using Optimizer::step;
+  void step(std::span<float> params, std::span<const GradientShare> shares) override {
     const float lr = options_.learning_rate;
     float* p = params.data();
-    const float* g = grad.data();
     if (velocity_.empty()) {
-      apply(ranges_, p, [=](Index i) { return p[i] - lr * g[i]; });
+      apply(ranges_, p, shares, [=](Index i, float g) { return p[i] - lr * g; });
       return;
     }
     const float mu = options_.momentum;
     float* v = velocity_.data();
-    apply(ranges_, p, [=](Index i) {
-      v[i] = mu * v[i] + g[i];
+    apply(ranges_, p, shares, [=](Index i, float g) {
+      v[i] = mu * v[i] + g;
       return p[i] - lr * v[i];
     });
   }
@@ -61,7 +81,8 @@ class Adam final : public Optimizer {
   Adam(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
       : Optimizer(options, std::move(ranges)), m_(n, 0.0F), v_(n, 0.0F) {}
 
-  void step(std::span<float> params, std::span<const float> grad) override {
+  using Optimizer::step;
+  void step(std::span<float> params, std::span<const GradientShare> shares) override {
     ++t_;
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
@@ -71,12 +92,11 @@ class Adam final : public Optimizer {
     const auto step = static_cast<float>(options_.learning_rate * std::sqrt(c2) / c1);
     const auto eps_hat = static_cast<float>(options_.epsilon * std::sqrt(c2));
     float* p = params.data();
-    const float* g = grad.data();
     float* m = m_.data();
     float* v = v_.data();
-    apply(ranges_, p, [=](Index i) {
-      m[i] = b1 * m[i] + (1.0F - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0F - b2) * g[i] * g[i];
+    apply(ranges_, p, shares, [=](Index i, float g) {
+      m[i] = b1 * m[i] + (1.0F - b1) * g;
+      v[i] = b2 * v[i] + (1.0F - b2) * g * g;
       return p[i] - step * m[i] / (std::sqrt(v[i]) + eps_hat);
     });
   }
@@ -92,16 +112,16 @@ class RmsProp final : public Optimizer {
   RmsProp(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
       : Optimizer(options, std::move(ranges)), v_(n, 0.0F) {}
 
-  void step(std::span<float> params, std::span<const float> grad) override {
+  using Optimizer::step;
+  void step(std::span<float> params, std::span<const GradientShare> shares) override {
     const float lr = options_.learning_rate;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
-    const float* g = grad.data();
     float* v = v_.data();
-    apply(ranges_, p, [=](Index i) {
-      v[i] = rho * v[i] + (1.0F - rho) * g[i] * g[i];
-      return p[i] - lr * g[i] / (std::sqrt(v[i]) + eps);
+    apply(ranges_, p, shares, [=](Index i, float g) {
+      v[i] = rho * v[i] + (1.0F - rho) * g * g;
+      return p[i] - lr * g / (std::sqrt(v[i]) + eps);
     });
   }
 

@@ -62,17 +62,17 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
   const std::size_t batches = (n_train + batch - 1) / batch;
 
   // Data parallelism over the batch: each thread runs forward/backward on a contiguous share of
-  // the batch with single-threaded kernels (nested regions run serially), then the shares'
-  // gradients are summed, weighted by share size, in parallel over the parameter index. This
-  // keeps both cores busy through the element-wise and sparse parts that a parallel GEMM alone
-  // leaves serial, and needs only two synchronisations per step.
+  // the batch with single-threaded kernels (nested regions run serially), and the optimizer sums
+  // the shares' gradients, weighted by share size, inside its own update pass. This keeps both
+  // cores busy through the element-wise and sparse parts that a parallel GEMM alone leaves
+  // serial, and costs no extra pass over memory.
   const int threads = std::max(1, std::min<int>(omp_get_max_threads(), options.batch));
   std::vector<Shard> shards(static_cast<std::size_t>(threads));
   for (Shard& s : shards) {
     s.ws = model.make_workspace();
     s.grad.assign(params.size(), 0.0F);
   }
-  std::vector<float> grad(params.size(), 0.0F);
+  std::vector<GradientShare> shares(shards.size());
   std::vector<EpochMetrics> history;
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -84,48 +84,36 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       const std::size_t first = b * batch;
       const std::size_t count = std::min(batch, n_train - first);
       const std::span<const std::size_t> rows = std::span(order).subspan(first, count);
-      if (threads == 1) {
-        Shard& s = shards[0];
-        gather_batch(data.train, rows, s.x, s.labels);
-        s.loss = model.loss_and_gradient(params, s.x, s.labels, grad, s.ws);
-      } else {
-#pragma omp parallel num_threads(threads)
-        {
-          const auto t = static_cast<std::size_t>(omp_get_thread_num());
-          const std::size_t lo = count * t / static_cast<std::size_t>(threads);
-          const std::size_t hi = count * (t + 1) / static_cast<std::size_t>(threads);
-          Shard& s = shards[t];
-          s.loss = LossSum{};
-          if (hi > lo) {
-            gather_batch(data.train, rows.subspan(lo, hi - lo), s.x, s.labels);
-            s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws);
-          }
-#pragma omp barrier
-          // Each share's gradient is the mean over its rows; the batch mean weights them by size.
-          const auto n = static_cast<std::ptrdiff_t>(grad.size());
-#pragma omp for simd schedule(static)
-          for (std::ptrdiff_t i = 0; i < n; ++i) {
-            float sum = 0.0F;
-            for (const Shard& other : shards) {
-              if (other.loss.count > 0) {
-                sum += static_cast<float>(other.loss.count) * other.grad[static_cast<std::size_t>(i)];
-              }
-            }
-            grad[static_cast<std::size_t>(i)] = sum / static_cast<float>(count);
-          }
+      // (With one thread no region is opened: a one-thread team would turn the kernels' own
+      // parallel regions into nested ones.)
+#pragma omp parallel num_threads(threads) if (threads > 1)
+      {
+        const auto t = static_cast<std::size_t>(omp_get_thread_num());
+        const std::size_t lo = count * t / static_cast<std::size_t>(threads);
+        const std::size_t hi = count * (t + 1) / static_cast<std::size_t>(threads);
+        Shard& s = shards[t];
+        s.loss = LossSum{};
+        if (hi > lo) {
+          gather_batch(data.train, rows.subspan(lo, hi - lo), s.x, s.labels);
+          s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws);
         }
       }
+      // Each share's gradient is the mean over its rows; the batch mean weights them by size.
       LossSum loss;
+      std::size_t used = 0;
       for (const Shard& s : shards) {
         loss.loss += s.loss.loss;
         loss.correct += s.loss.correct;
         loss.count += s.loss.count;
+        if (s.loss.count > 0) {
+          shares[used++] = {s.grad.data(), static_cast<float>(s.loss.count) / static_cast<float>(count)};
+        }
       }
       if (!std::isfinite(loss.loss)) {
         throw Error(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch,
                                 b + 1));
       }
-      optimizer.step(params, grad);
+      optimizer.step(params, std::span(shares).first(used));
       seen.loss += loss.loss;
       seen.correct += loss.correct;
       seen.count += loss.count;

@@ -32,6 +32,13 @@ struct OptimizerOptions {
   float epsilon = 1e-7F;  // adam, rmsprop
 };
 
+// One part of a gradient that is a weighted sum: g = Σ weight · grad[i]. Data-parallel training
+// hands the optimizer each thread's share instead of summing them in a separate memory pass.
+struct GradientShare {
+  const float* grad = nullptr;
+  float weight = 1.0F;
+};
+
 // A contiguous run of parameters updated alike.
 struct ParameterRange {
   std::size_t begin = 0;
@@ -43,7 +50,12 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Updates params in place (and projects the non-negative ranges).
-  virtual void step(std::span<float> params, std::span<const float> grad) = 0;
+  void step(std::span<float> params, std::span<const float> grad) {
+    const GradientShare whole{grad.data(), 1.0F};
+    step(params, std::span(&whole, 1));
+  }
+  // The same with g = Σ shares[s].weight · shares[s].grad (each of params.size() entries).
+  virtual void step(std::span<float> params, std::span<const GradientShare> shares) = 0;
   void set_learning_rate(float lr) { options_.learning_rate = lr; }
   [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
 
