@@ -29,11 +29,14 @@ namespace {
 struct Recipe {
   float learning_rate;
   float lr_decay;
+  int batch;
+  float dropout;
 };
 
 Recipe default_recipe(const std::string& model) {
-  if (model == "rnl_deep" || model == "rnl_hybrid" || model == "cnn_rnl") return {3e-3F, 0.8F};
-  return {1e-3F, 0.7F};
+  if (model == "rnl_deep" || model == "rnl_hybrid" || model == "cnn_rnl") return {3e-3F, 0.8F, 128, 0.0F};
+  if (model == "cnn") return {1e-3F, 0.6F, 64, 0.25F};
+  return {1e-3F, 0.7F, 128, 0.0F};
 }
 
 struct Cli {
@@ -41,7 +44,7 @@ struct Cli {
   std::string dataset = "mnist";
   std::string data_dir;
   int epochs = 10;
-  int batch = 128;
+  std::optional<int> batch;
   std::optional<float> lr;
   std::optional<float> lr_decay;
   std::string optimizer = "adam";
@@ -53,7 +56,7 @@ struct Cli {
   std::string load;
   bool eval_only = false;
   float output_scale = 5.0F;
-  float dropout = 0.0F;
+  std::optional<float> dropout;
   std::string rnl_init = "scaled";
   float rnl_gain = 0.8F;
   bool seed_init = false;
@@ -82,7 +85,7 @@ int run(const Cli& cli, const CLI::App& app) {
     }
   } else {
     model_options.output_scale = cli.output_scale;
-    model_options.dropout = cli.dropout;
+    model_options.dropout = cli.dropout.value_or(default_recipe(cli.model).dropout);
     model_options.rnl.init = cli.rnl_init == "keras" ? rnn::RnlInit::keras_uniform : rnn::RnlInit::scaled_uniform;
     model_options.rnl.gain = cli.rnl_gain;
     model_options.seed_init = cli.seed_init;
@@ -125,7 +128,7 @@ int run(const Cli& cli, const CLI::App& app) {
 
   rnn::TrainOptions train_options;
   train_options.epochs = cli.epochs;
-  train_options.batch = cli.batch;
+  train_options.batch = cli.batch.value_or(recipe.batch);
   train_options.seed = cli.seed;
   train_options.lr_decay = cli.lr_decay.value_or(recipe.lr_decay);
   train_options.train_limit = cli.train_limit;
@@ -137,12 +140,12 @@ int run(const Cli& cli, const CLI::App& app) {
                                  {"model", model->name()},
                                  {"dataset", cli.dataset},
                                  {"optimizer", std::string(rnn::optimizer_name(opt.kind))},
-                                 {"batch", std::to_string(cli.batch)},
+                                 {"batch", std::to_string(train_options.batch)},
                                  {"seed", std::to_string(cli.seed)},
                                  {"threads", std::to_string(threads)}});
   }
-  fmt::print("{} lr {} (x{} per epoch), batch {}, {} epochs, seed {}\n", rnn::optimizer_name(opt.kind),
-             opt.learning_rate, train_options.lr_decay, cli.batch, cli.epochs, cli.seed);
+  fmt::print("{} lr {} (x{} per epoch), batch {}, dropout {}, {} epochs, seed {}\n", rnn::optimizer_name(opt.kind),
+             opt.learning_rate, train_options.lr_decay, train_options.batch, model_options.dropout, cli.epochs, cli.seed);
 
   const auto history = rnn::train(*model, params, *optimizer, data, train_options, [&](const rnn::EpochMetrics& m) {
     fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  test {:6.2f}%  {:8.0f} samples/s  {:6.1f} s\n", m.epoch,
@@ -189,13 +192,14 @@ int main(int argc, char** argv) {
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
   app.add_option("--epochs", cli.epochs, "Training epochs (0: evaluate only)")->check(CLI::Range(0, 100000))->capture_default_str();
-  app.add_option("--batch", cli.batch, "Mini-batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  app.add_option("--batch", cli.batch, "Mini-batch size (default: 64 for cnn, 128 otherwise)")->check(CLI::Range(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))
       ->capture_default_str();
   app.add_option("--lr", cli.lr, "Learning rate (default: 3e-3 for RNL models, 1e-3 otherwise; 0.1 for sgd)")
       ->check(CLI::Range(1e-9, 1e3));
-  app.add_option("--lr-decay", cli.lr_decay, "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.7 otherwise)")
+  app.add_option("--lr-decay", cli.lr_decay,
+                 "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.6 for cnn, 0.7 otherwise)")
       ->check(CLI::Range(1e-6, 1.0));
   app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   app.add_option("--seed", cli.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
@@ -208,7 +212,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-scale", cli.output_scale, "RNL output models: logits = scale * q")
       ->check(CLI::Range(1e-3, 1e3))
       ->capture_default_str();
-  app.add_option("--dropout", cli.dropout, "Dropout rate after hidden layers")->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  app.add_option("--dropout", cli.dropout, "Dropout rate after hidden dense/RNL layers (default: 0.25 for cnn, 0 otherwise)")
+      ->check(CLI::Range(0.0, 0.95));
   app.add_option("--rnl-init", cli.rnl_init, "RNL weights: scaled (U[0, gain/sqrt(fan_in)]) or keras (U[0, 0.2])")
       ->check(CLI::IsMember({"scaled", "keras"}))
       ->capture_default_str();

@@ -3,7 +3,7 @@
 # Optional extras: --with-torch adds PyTorch + OpenBLAS for the throughput comparison script.
 set -euo pipefail
 
-packages=(build-essential cmake libeigen3-dev libboost-math-dev libcli11-dev libfmt-dev doctest-dev
+packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev
           libbenchmark-dev zlib1g-dev npm)
 if [ "${1:-}" = "--with-torch" ]; then packages+=(python3-torch libopenblas0-pthread); fi
 
