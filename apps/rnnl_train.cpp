@@ -1,7 +1,6 @@
 // rnnl-train: train a model by name on MNIST or Fashion-MNIST, print a line per epoch, write
 // metrics (JSON Lines / CSV) and a model file. Exit codes: 0 success, 1 runtime error (bad data,
-// bad model file, divergence), 2 bad command line (CLI11's convention... and 105/106 for its
-// internal errors are mapped to 2 too).
+// bad model file, divergence), 2 bad command line (every CLI11 parse error is mapped to 2).
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
@@ -191,7 +190,7 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", cli.data_dir,
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
-  app.add_option("--epochs", cli.epochs, "Training epochs (0: evaluate only)")->check(CLI::Range(0, 100000))->capture_default_str();
+  app.add_option("--epochs", cli.epochs, "Training epochs")->check(CLI::Range(0, 100000))->capture_default_str();
   app.add_option("--batch", cli.batch, "Mini-batch size (default: 64 for cnn, 128 otherwise)")->check(CLI::Range(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))

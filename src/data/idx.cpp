@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -240,10 +241,13 @@ void write_idx(const fs::path& path, const IdxArray& array) {
          expected, array.data.size());
   }
 
-  std::vector<std::uint8_t> header(4 + 4 * array.dims.size());
-  header[2] = kTypeUnsignedByte;
-  header[3] = static_cast<std::uint8_t>(array.dims.size());
-  for (std::size_t i = 0; i < array.dims.size(); ++i) store_be32(header.data() + 4 + 4 * i, array.dims[i]);
+  // A fixed-size array (at most 4 dimensions) rather than a sized vector: GCC 12 misreads the
+  // vector version as an overflow (-Wstringop-overflow).
+  std::array<std::uint8_t, 4 + 4 * kMaxDims> header_bytes{};
+  header_bytes[2] = kTypeUnsignedByte;
+  header_bytes[3] = static_cast<std::uint8_t>(array.dims.size());
+  for (std::size_t i = 0; i < array.dims.size(); ++i) store_be32(header_bytes.data() + 4 + 4 * i, array.dims[i]);
+  const std::span<const std::uint8_t> header(header_bytes.data(), 4 + 4 * array.dims.size());
 
   // Writing under a temporary name and renaming means readers never see a half-written file,
   // and an interrupted write leaves any previous version intact.
