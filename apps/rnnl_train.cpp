@@ -93,7 +93,8 @@ int run(const Cli& cli, const CLI::App& app) {
     params = model->initial_parameters(cli.seed);
   }
 
-  const std::filesystem::path dir = cli.data_dir.empty() ? rnn::default_data_dir(cli.dataset) : std::filesystem::path(cli.data_dir);
+  const std::filesystem::path dir =
+      cli.data_dir.empty() ? rnn::default_data_dir(cli.dataset) : std::filesystem::path(cli.data_dir);
   rnn::DatasetPair data;
   try {
     data = rnn::load_idx_dataset(dir);
@@ -144,7 +145,8 @@ int run(const Cli& cli, const CLI::App& app) {
                                  {"threads", std::to_string(threads)}});
   }
   fmt::print("{} lr {} (x{} per epoch), batch {}, dropout {}, {} epochs, seed {}\n", rnn::optimizer_name(opt.kind),
-             opt.learning_rate, train_options.lr_decay, train_options.batch, model_options.dropout, cli.epochs, cli.seed);
+             opt.learning_rate, train_options.lr_decay, train_options.batch, model_options.dropout, cli.epochs,
+             cli.seed);
 
   const auto history = rnn::train(*model, params, *optimizer, data, train_options, [&](const rnn::EpochMetrics& m) {
     fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  test {:6.2f}%  {:8.0f} samples/s  {:6.1f} s\n", m.epoch,
@@ -156,20 +158,20 @@ int run(const Cli& cli, const CLI::App& app) {
 
   if (!cli.save.empty()) rnn::save_model(cli.save, *model, model_options, params);
   if (!history.empty()) {
-    const auto best = std::max_element(history.begin(), history.end(), [](const auto& a, const auto& b) {
-      return a.test_accuracy < b.test_accuracy;
-    });
+    const auto best = std::max_element(history.begin(), history.end(),
+                                       [](const auto& a, const auto& b) { return a.test_accuracy < b.test_accuracy; });
     double seconds = 0.0;
     double samples = 0.0;
     for (const auto& m : history) {
       seconds += m.seconds;
       samples += m.samples_per_second * m.seconds;
     }
-    fmt::print("summary: {} on {}: final test accuracy {:.2f}% (best {:.2f}% at epoch {}), {:.0f} samples/s, {:.1f} s "
-               "training{}{}\n",
-               model->name(), cli.dataset, 100.0 * history.back().test_accuracy, 100.0 * best->test_accuracy,
-               best->epoch, samples / seconds, seconds, cli.out.empty() ? "" : ", metrics in " + cli.out,
-               cli.save.empty() ? "" : ", model in " + cli.save);
+    fmt::print(
+        "summary: {} on {}: final test accuracy {:.2f}% (best {:.2f}% at epoch {}), {:.0f} samples/s, {:.1f} s "
+        "training{}{}\n",
+        model->name(), cli.dataset, 100.0 * history.back().test_accuracy, 100.0 * best->test_accuracy, best->epoch,
+        samples / seconds, seconds, cli.out.empty() ? "" : ", metrics in " + cli.out,
+        cli.save.empty() ? "" : ", model in " + cli.save);
   }
   return 0;
 }
@@ -178,8 +180,9 @@ int run(const Cli& cli, const CLI::App& app) {
 
 int main(int argc, char** argv) {
   Cli cli;
-  CLI::App app{"Train a Random Neural Network (or a baseline) on MNIST / Fashion-MNIST.\n"
-               "Example: rnnl-train --model rnl_deep --dataset mnist --out metrics.jsonl --save model.bin"};
+  CLI::App app{
+      "Train a Random Neural Network (or a baseline) on MNIST / Fashion-MNIST.\n"
+      "Example: rnnl-train --model rnl_deep --dataset mnist --out metrics.jsonl --save model.bin"};
   app.get_formatter()->column_width(34);
   app.add_option("--model", cli.model, "Model to train")
       ->check(CLI::IsMember(rnn::model_names()))
@@ -191,18 +194,24 @@ int main(int argc, char** argv) {
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
   app.add_option("--epochs", cli.epochs, "Training epochs")->check(CLI::Range(0, 100000))->capture_default_str();
-  app.add_option("--batch", cli.batch, "Mini-batch size (default: 64 for cnn, 128 otherwise)")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--batch", cli.batch, "Mini-batch size (default: 64 for cnn, 128 otherwise)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))
       ->capture_default_str();
   app.add_option("--lr", cli.lr, "Learning rate (default: 3e-3 for RNL models, 1e-3 otherwise; 0.1 for sgd)")
       ->check(CLI::Range(1e-9, 1e3));
-  app.add_option("--lr-decay", cli.lr_decay,
-                 "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.6 for cnn, 0.7 otherwise)")
+  app.add_option(
+         "--lr-decay", cli.lr_decay,
+         "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.6 for cnn, 0.7 otherwise)")
       ->check(CLI::Range(1e-6, 1.0));
-  app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD)")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
   app.add_option("--seed", cli.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
-  app.add_option("--threads", cli.threads, "Worker threads (0: all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  app.add_option("--threads", cli.threads, "Worker threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   app.add_option("--out", cli.out, "Per-epoch metrics, .jsonl or .csv");
   app.add_option("--save", cli.save, "Write the trained model here (versioned, checksummed)");
   app.add_option("--load", cli.load, "Start from this model file (continue training, or --eval-only)")
@@ -211,14 +220,19 @@ int main(int argc, char** argv) {
   app.add_option("--output-scale", cli.output_scale, "RNL output models: logits = scale * q")
       ->check(CLI::Range(1e-3, 1e3))
       ->capture_default_str();
-  app.add_option("--dropout", cli.dropout, "Dropout rate after hidden dense/RNL layers (default: 0.25 for cnn, 0 otherwise)")
+  app.add_option("--dropout", cli.dropout,
+                 "Dropout rate after hidden dense/RNL layers (default: 0.25 for cnn, 0 otherwise)")
       ->check(CLI::Range(0.0, 0.95));
   app.add_option("--rnl-init", cli.rnl_init, "RNL weights: scaled (U[0, gain/sqrt(fan_in)]) or keras (U[0, 0.2])")
       ->check(CLI::IsMember({"scaled", "keras"}))
       ->capture_default_str();
-  app.add_option("--rnl-gain", cli.rnl_gain, "Gain of the scaled RNL initialisation")->check(CLI::Range(1e-3, 100.0))->capture_default_str();
-  app.add_flag("--seed-init", cli.seed_init, "Dense/conv weights ~ truncated normal(0.1), biases 0.1, as AdaComp's code");
-  app.add_option("--train-limit", cli.train_limit, "Use only the first N training images (0: all)")->capture_default_str();
+  app.add_option("--rnl-gain", cli.rnl_gain, "Gain of the scaled RNL initialisation")
+      ->check(CLI::Range(1e-3, 100.0))
+      ->capture_default_str();
+  app.add_flag("--seed-init", cli.seed_init,
+               "Dense/conv weights ~ truncated normal(0.1), biases 0.1, as AdaComp's code");
+  app.add_option("--train-limit", cli.train_limit, "Use only the first N training images (0: all)")
+      ->capture_default_str();
   app.add_flag("--no-progress", cli.no_progress, "Do not draw the progress bar");
   app.callback([&] {
     if (cli.eval_only && cli.load.empty()) throw CLI::ValidationError("--eval-only", "needs --load MODEL");

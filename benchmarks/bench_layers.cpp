@@ -42,10 +42,18 @@ void run_layer(benchmark::State& state, MakeLayer make, bool backward) {
 auto make_rnl = [](int in, int out) { return std::make_unique<rnn::RandomNeuralLayer>(in, out); };
 auto make_dense = [](int in, int out) { return std::make_unique<rnn::Dense>(in, out); };
 
-void BM_RnlForward(benchmark::State& s) { run_layer(s, make_rnl, false); }
-void BM_RnlForwardBackward(benchmark::State& s) { run_layer(s, make_rnl, true); }
-void BM_DenseForward(benchmark::State& s) { run_layer(s, make_dense, false); }
-void BM_DenseForwardBackward(benchmark::State& s) { run_layer(s, make_dense, true); }
+void BM_RnlForward(benchmark::State& s) {
+  run_layer(s, make_rnl, false);
+}
+void BM_RnlForwardBackward(benchmark::State& s) {
+  run_layer(s, make_rnl, true);
+}
+void BM_DenseForward(benchmark::State& s) {
+  run_layer(s, make_dense, false);
+}
+void BM_DenseForwardBackward(benchmark::State& s) {
+  run_layer(s, make_dense, true);
+}
 
 void sizes(benchmark::internal::Benchmark* b) {
   for (const int batch : {1, 16, 128, 512}) {

@@ -27,7 +27,8 @@ std::string Conv2D::describe() const {
 
 void Conv2D::declare_parameters(ParameterLayout& layout, const std::string& prefix) {
   const auto k = static_cast<std::size_t>(filters_);
-  weight_offset_ = layout.segment(layout.add(prefix + ".weight", k, static_cast<std::size_t>(patch_size()), false)).offset;
+  weight_offset_ =
+      layout.segment(layout.add(prefix + ".weight", k, static_cast<std::size_t>(patch_size()), false)).offset;
   bias_offset_ = layout.segment(layout.add(prefix + ".bias", 1, k, false)).offset;
 }
 
@@ -37,7 +38,9 @@ void Conv2D::initialise(std::span<float> params, Rng& rng) const {
   std::fill_n(params.data() + bias_offset_, filters_, init_.bias);
 }
 
-std::unique_ptr<LayerState> Conv2D::make_state() const { return std::make_unique<ConvState>(); }
+std::unique_ptr<LayerState> Conv2D::make_state() const {
+  return std::make_unique<ConvState>();
+}
 
 void Conv2D::forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                      bool /*training*/) const {
@@ -62,7 +65,8 @@ void Conv2D::forward(std::span<const float> params, const Matrix& x, Matrix& y, 
             if (sr < 0 || sr >= h || sc < 0 || sc >= w) {
               std::fill_n(dst, c, 0.0F);
             } else {
-              std::memcpy(dst, xb + (static_cast<std::ptrdiff_t>(sr) * w + sc) * c, sizeof(float) * static_cast<std::size_t>(c));
+              std::memcpy(dst, xb + (static_cast<std::ptrdiff_t>(sr) * w + sc) * c,
+                          sizeof(float) * static_cast<std::size_t>(c));
             }
           }
         }
@@ -78,8 +82,8 @@ void Conv2D::forward(std::span<const float> params, const Matrix& x, Matrix& y, 
   out.rowwise() += bias;
 }
 
-void Conv2D::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy,
-                      Matrix* dx, std::span<float> grad, LayerState* state) const {
+void Conv2D::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy, Matrix* dx,
+                      std::span<float> grad, LayerState* state) const {
   auto& st = static_cast<ConvState&>(*state);
   const int h = input_.height;
   const int w = input_.width;

@@ -10,7 +10,9 @@ Dense::Dense(int inputs, int outputs, AffineInit init) : inputs_(inputs), output
   if (inputs <= 0 || outputs <= 0) throw Error("dense layer needs positive sizes");
 }
 
-std::string Dense::describe() const { return fmt::format("dense {}->{}", inputs_, outputs_); }
+std::string Dense::describe() const {
+  return fmt::format("dense {}->{}", inputs_, outputs_);
+}
 
 void Dense::declare_parameters(ParameterLayout& layout, const std::string& prefix) {
   const auto out = static_cast<std::size_t>(outputs_);
@@ -33,8 +35,8 @@ void Dense::forward(std::span<const float> params, const Matrix& x, Matrix& y, L
   y.rowwise() += b;
 }
 
-void Dense::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy,
-                     Matrix* dx, std::span<float> grad, LayerState* /*state*/) const {
+void Dense::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy, Matrix* dx,
+                     std::span<float> grad, LayerState* /*state*/) const {
   MatrixMap gw(grad.data() + weight_offset_, outputs_, inputs_);
   gw.noalias() = dy.transpose() * x;
   column_sums(dy, grad.data() + bias_offset_);

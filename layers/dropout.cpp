@@ -19,7 +19,9 @@ Dropout::Dropout(float rate, Shape shape, std::uint64_t seed) : rate_(rate), sha
   if (!(rate >= 0.0F && rate < 1.0F)) throw Error(fmt::format("dropout rate must be in [0, 1), got {}", rate));
 }
 
-std::string Dropout::describe() const { return fmt::format("dropout {}", rate_); }
+std::string Dropout::describe() const {
+  return fmt::format("dropout {}", rate_);
+}
 
 std::unique_ptr<LayerState> Dropout::make_state() const {
   return std::make_unique<DropoutState>(Rng(seed_, 0x0D0D + states_made_.fetch_add(1)));

@@ -17,7 +17,9 @@ MaxPool2D::MaxPool2D(Shape input) : input_(input) {
   if (input.height < 2 || input.width < 2) throw Error("maxpool 2x2 needs an input of at least 2x2");
 }
 
-std::unique_ptr<LayerState> MaxPool2D::make_state() const { return std::make_unique<PoolState>(); }
+std::unique_ptr<LayerState> MaxPool2D::make_state() const {
+  return std::make_unique<PoolState>();
+}
 
 void MaxPool2D::forward(std::span<const float> /*params*/, const Matrix& x, Matrix& y, LayerState* state,
                         bool /*training*/) const {

@@ -11,11 +11,11 @@ namespace rnn {
 namespace {
 
 struct RnlState final : LayerState {
-  Matrix n;       // x W⁺
-  Matrix z;       // x W⁻ (D = 1 + z)
-  Matrix inv_d;   // 1 / D
-  Matrix a;       // ∂L/∂N
-  Matrix b;       // ∂L/∂D
+  Matrix n;      // x W⁺
+  Matrix z;      // x W⁻ (D = 1 + z)
+  Matrix inv_d;  // 1 / D
+  Matrix a;      // ∂L/∂N
+  Matrix b;      // ∂L/∂D
   SparseRows sparse_x;
   bool sparse = false;  // whether the forward input took the sparse path
 };
@@ -27,7 +27,9 @@ RandomNeuralLayer::RandomNeuralLayer(int inputs, int outputs, RnlOptions options
   if (inputs <= 0 || outputs <= 0) throw Error("rnl layer needs positive sizes");
 }
 
-std::string RandomNeuralLayer::describe() const { return fmt::format("rnl {}->{}", inputs_, outputs_); }
+std::string RandomNeuralLayer::describe() const {
+  return fmt::format("rnl {}->{}", inputs_, outputs_);
+}
 
 void RandomNeuralLayer::declare_parameters(ParameterLayout& layout, const std::string& prefix) {
   const auto out = static_cast<std::size_t>(outputs_);
@@ -37,15 +39,16 @@ void RandomNeuralLayer::declare_parameters(ParameterLayout& layout, const std::s
 }
 
 void RandomNeuralLayer::initialise(std::span<float> params, Rng& rng) const {
-  const float high = options_.init == RnlInit::keras_uniform
-                         ? 0.2F
-                         : options_.gain / std::sqrt(static_cast<float>(inputs_));
+  const float high =
+      options_.init == RnlInit::keras_uniform ? 0.2F : options_.gain / std::sqrt(static_cast<float>(inputs_));
   const std::size_t n = 2 * static_cast<std::size_t>(inputs_) * static_cast<std::size_t>(outputs_);
   float* w = params.data() + weights_offset_;
   for (std::size_t i = 0; i < n; ++i) w[i] = rng.uniform(0.0F, high);
 }
 
-std::unique_ptr<LayerState> RandomNeuralLayer::make_state() const { return std::make_unique<RnlState>(); }
+std::unique_ptr<LayerState> RandomNeuralLayer::make_state() const {
+  return std::make_unique<RnlState>();
+}
 
 void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                                 bool /*training*/) const {

@@ -4,7 +4,9 @@
 
 namespace rnn {
 
-std::string Scale::describe() const { return fmt::format("scale x{}", factor_); }
+std::string Scale::describe() const {
+  return fmt::format("scale x{}", factor_);
+}
 
 void Scale::forward(std::span<const float> /*params*/, const Matrix& x, Matrix& y, LayerState* /*state*/,
                     bool /*training*/) const {

@@ -7,13 +7,15 @@ namespace rnn {
 namespace {
 
 struct StandardizeState final : LayerState {
-  std::vector<float> scale;       // s per sample
+  std::vector<float> scale;        // s per sample
   std::vector<char> sigma_branch;  // whether s = σ (so s depends on x)
 };
 
 }  // namespace
 
-std::unique_ptr<LayerState> Standardize::make_state() const { return std::make_unique<StandardizeState>(); }
+std::unique_ptr<LayerState> Standardize::make_state() const {
+  return std::make_unique<StandardizeState>();
+}
 
 void Standardize::forward(std::span<const float> /*params*/, const Matrix& x, Matrix& y, LayerState* state,
                           bool /*training*/) const {

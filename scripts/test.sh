@@ -14,6 +14,13 @@ step() { printf '\n== %s\n' "$*"; }
 step "dependencies"
 bash scripts/install-deps.sh
 
+step "formatting (clang-format, .clang-format)"
+if command -v clang-format >/dev/null 2>&1; then
+  git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+else
+  echo "clang-format not installed; skipped"
+fi
+
 step "release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"

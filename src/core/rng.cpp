@@ -15,7 +15,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 
 __extension__ using Uint128 = unsigned __int128;  // GCC/Clang extension, for Lemire's method
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -36,9 +38,13 @@ std::uint64_t Rng::next_u64() {
   return result;
 }
 
-float Rng::uniform() { return static_cast<float>(next_u64() >> 40U) * 0x1.0p-24F; }
+float Rng::uniform() {
+  return static_cast<float>(next_u64() >> 40U) * 0x1.0p-24F;
+}
 
-float Rng::uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+float Rng::uniform(float lo, float hi) {
+  return lo + (hi - lo) * uniform();
+}
 
 std::uint64_t Rng::below(std::uint64_t bound) {
   // Lemire's multiply-shift with rejection: unbiased, one multiplication in the common case.

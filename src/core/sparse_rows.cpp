@@ -29,7 +29,8 @@ double SparseRows::assign(const Matrix& x) {
   fill.assign(col_start_.begin(), col_start_.end() - 1);
   for (Eigen::Index r = 0; r < rows_; ++r) {
     for (int i = row_start_[static_cast<std::size_t>(r)]; i < row_start_[static_cast<std::size_t>(r) + 1]; ++i) {
-      const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(row_col_[static_cast<std::size_t>(i)])]++);
+      const auto slot =
+          static_cast<std::size_t>(fill[static_cast<std::size_t>(row_col_[static_cast<std::size_t>(i)])]++);
       col_row_[slot] = static_cast<int>(r);
       col_val_[slot] = row_val_[static_cast<std::size_t>(i)];
     }

@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kClasses = 10;
-constexpr std::array<std::string_view, 4> kFileNames = {
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte"};
+constexpr std::array<std::string_view, 4> kFileNames = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 constexpr std::string_view kExpectedFiles =
     "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
     "t10k-labels-idx1-ubyte, each optionally with .gz";
@@ -57,8 +56,8 @@ Split load_split(const fs::path& images_path, const fs::path& labels_path) {
                             images_path.string(), images.dims.size()));
   }
   if (labels.dims.size() != 1) {
-    throw Error(fmt::format("{}: expected a 1-D label array, got {} dimensions", labels_path.string(),
-                            labels.dims.size()));
+    throw Error(
+        fmt::format("{}: expected a 1-D label array, got {} dimensions", labels_path.string(), labels.dims.size()));
   }
   const std::uint32_t count = images.dims[0];
   const std::uint32_t rows = images.dims[1];
@@ -75,8 +74,8 @@ Split load_split(const fs::path& images_path, const fs::path& labels_path) {
   }
   for (std::size_t i = 0; i < labels.data.size(); ++i) {
     if (labels.data[i] >= kClasses) {
-      throw Error(fmt::format("{}: label {} at index {} is out of range (expected 0..{})",
-                              labels_path.string(), labels.data[i], i, kClasses - 1));
+      throw Error(fmt::format("{}: label {} at index {} is out of range (expected 0..{})", labels_path.string(),
+                              labels.data[i], i, kClasses - 1));
     }
   }
 
@@ -107,8 +106,7 @@ void check_dataset_name(const std::string& dataset) {
 DatasetPair load_idx_dataset(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw Error(fmt::format("{}: dataset directory does not exist (expected {})", dir.string(),
-                            kExpectedFiles));
+    throw Error(fmt::format("{}: dataset directory does not exist (expected {})", dir.string(), kExpectedFiles));
   }
   std::array<fs::path, kFileNames.size()> paths;
   std::vector<std::string> missing;
@@ -122,15 +120,14 @@ DatasetPair load_idx_dataset(const fs::path& dir) {
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    throw Error(fmt::format("{}: dataset incomplete: missing {}; expected {}", dir.string(), list,
-                            kExpectedFiles));
+    throw Error(fmt::format("{}: dataset incomplete: missing {}; expected {}", dir.string(), list, kExpectedFiles));
   }
 
   Split train = load_split(paths[0], paths[1]);
   Split test = load_split(paths[2], paths[3]);
   if (train.rows != test.rows || train.cols != test.cols) {
-    throw Error(fmt::format("{}: images are {}x{} but {} has {}x{}", test.images_path.string(), test.rows,
-                            test.cols, train.images_path.string(), train.rows, train.cols));
+    throw Error(fmt::format("{}: images are {}x{} but {} has {}x{}", test.images_path.string(), test.rows, test.cols,
+                            train.images_path.string(), train.rows, train.cols));
   }
   return DatasetPair{std::move(train.data), std::move(test.data)};
 }
@@ -171,8 +168,7 @@ void gather_batch(const Dataset& from, std::span<const std::size_t> indices, Mat
   for (std::size_t r = 0; r < indices.size(); ++r) {
     const std::size_t i = indices[r];
     if (i >= from.size()) {
-      throw Error(fmt::format("gather_batch: sample index {} out of range (dataset has {})", i,
-                              from.size()));
+      throw Error(fmt::format("gather_batch: sample index {} out of range (dataset has {})", i, from.size()));
     }
     images.row(static_cast<Eigen::Index>(r)) = from.images.row(static_cast<Eigen::Index>(i));
     labels[r] = from.labels[i];

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -134,8 +134,8 @@ class Input {
 };
 
 std::uint32_t load_be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24U) | (std::uint32_t{p[1]} << 16U) |
-         (std::uint32_t{p[2]} << 8U) | std::uint32_t{p[3]};
+  return (std::uint32_t{p[0]} << 24U) | (std::uint32_t{p[1]} << 16U) | (std::uint32_t{p[2]} << 8U) |
+         std::uint32_t{p[3]};
 }
 
 void store_be32(std::uint8_t* p, std::uint32_t v) {
@@ -159,8 +159,7 @@ IdxArray read_idx(const fs::path& path) {
   std::size_t got = in.read(header.data(), 4);
   if (got < 4) fail(path, "truncated header: {} has {} of at least 4 header bytes", source, got);
   if (header[0] != 0 || header[1] != 0) {
-    fail(path, "not an IDX file: first bytes are 0x{:02X} 0x{:02X}, expected 0x00 0x00", header[0],
-         header[1]);
+    fail(path, "not an IDX file: first bytes are 0x{:02X} 0x{:02X}, expected 0x00 0x00", header[0], header[1]);
   }
   const std::uint8_t type = header[2];
   if (type != kTypeUnsignedByte) {
@@ -185,8 +184,7 @@ IdxArray read_idx(const fs::path& path) {
     // Checking after every factor keeps the running product below 2^63: no overflow.
     expected *= d;
     if (expected > kMaxDataBytes) {
-      fail(path, "IDX dimensions {} are absurd: more than {} data bytes", dims_string(out.dims),
-           kMaxDataBytes);
+      fail(path, "IDX dimensions {} are absurd: more than {} data bytes", dims_string(out.dims), kMaxDataBytes);
     }
   }
 
@@ -215,8 +213,7 @@ IdxArray read_idx(const fs::path& path) {
     got = in.read(out.data.data() + old, want);
     out.data.resize(old + got);
     if (got < want) {
-      fail(path, "truncated: header promises {} data bytes, {} has {}", expected, source,
-           out.data.size());
+      fail(path, "truncated: header promises {} data bytes, {} has {}", expected, source, out.data.size());
     }
   }
   // One more byte must hit the end; for gzip this also makes zlib verify the CRC trailer.
@@ -237,8 +234,8 @@ void write_idx(const fs::path& path, const IdxArray& array) {
     if (expected > kMaxDataBytes) fail(path, "cannot write IDX: dimensions {} too large", dims_string(array.dims));
   }
   if (expected != array.data.size()) {
-    fail(path, "cannot write IDX: dimensions {} need {} bytes, data has {}", dims_string(array.dims),
-         expected, array.data.size());
+    fail(path, "cannot write IDX: dimensions {} need {} bytes, data has {}", dims_string(array.dims), expected,
+         array.data.size());
   }
 
   // A fixed-size array (at most 4 dimensions) rather than a sized vector: GCC 12 misreads the
@@ -256,11 +253,11 @@ void write_idx(const fs::path& path, const IdxArray& array) {
   {
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
     if (!f) fail(tmp, "cannot create: {}", std::strerror(errno));
-    const bool ok = std::fwrite(header.data(), 1, header.size(), f.get()) == header.size() &&
-                    // An empty vector's data() may be null, which fwrite must not be given.
-                    (array.data.empty() ||
-                     std::fwrite(array.data.data(), 1, array.data.size(), f.get()) == array.data.size()) &&
-                    std::fflush(f.get()) == 0;
+    const bool ok =
+        std::fwrite(header.data(), 1, header.size(), f.get()) == header.size() &&
+        // An empty vector's data() may be null, which fwrite must not be given.
+        (array.data.empty() || std::fwrite(array.data.data(), 1, array.data.size(), f.get()) == array.data.size()) &&
+        std::fflush(f.get()) == 0;
     const int saved_errno = errno;
     // fclose can report a deferred write error, so its result matters too.
     const bool closed = std::fclose(f.release()) == 0;

@@ -10,7 +10,9 @@ namespace rnn {
 
 Model::Model(std::string name, Shape input) : name_(std::move(name)), input_(input) {}
 
-Shape Model::output_shape() const { return layers_.empty() ? input_ : layers_.back()->output_shape(); }
+Shape Model::output_shape() const {
+  return layers_.empty() ? input_ : layers_.back()->output_shape();
+}
 
 Layer& Model::add(std::unique_ptr<Layer> layer) {
   const Shape previous = output_shape();
@@ -75,7 +77,8 @@ const Matrix& Model::forward(std::span<const float> params, const Matrix& x, Wor
 LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
                                  std::span<float> grad, Workspace& ws) const {
   if (grad.size() != layout_.size()) {
-    throw Error(fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
+    throw Error(
+        fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
   }
   const Matrix& logits = forward(params, x, ws, true);
   const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);

@@ -167,7 +167,8 @@ LoadedModel load_model(const std::filesystem::path& path) {
   o.output_scale = r.get<float>("output scale");
   o.dropout = r.get<float>("dropout");
   const auto init = r.get<std::uint8_t>("rnl init");
-  if (init > static_cast<std::uint8_t>(RnlInit::keras_uniform)) throw Error(fmt::format("{}: bad rnl init code {}", where, init));
+  if (init > static_cast<std::uint8_t>(RnlInit::keras_uniform))
+    throw Error(fmt::format("{}: bad rnl init code {}", where, init));
   o.rnl.init = static_cast<RnlInit>(init);
   o.rnl.gain = r.get<float>("rnl gain");
   o.seed_init = r.get<std::uint8_t>("seed init") != 0;
@@ -181,8 +182,8 @@ LoadedModel load_model(const std::filesystem::path& path) {
   }
   const auto count = r.get<std::uint64_t>("parameter count");
   if (count != loaded.model->parameter_count()) {
-    throw Error(fmt::format("{}: holds {} parameters, model {} has {}", where, count, name,
-                            loaded.model->parameter_count()));
+    throw Error(
+        fmt::format("{}: holds {} parameters, model {} has {}", where, count, name, loaded.model->parameter_count()));
   }
   const auto n_segments = r.get<std::uint32_t>("segment count");
   const auto& expected = loaded.model->layout().segments();
@@ -195,7 +196,8 @@ LoadedModel load_model(const std::filesystem::path& path) {
     const auto rows = r.get<std::uint64_t>("segment rows");
     const auto cols = r.get<std::uint64_t>("segment cols");
     const bool non_negative = r.get<std::uint8_t>("segment flags") != 0;
-    if (seg_name != s.name || offset != s.offset || rows != s.rows || cols != s.cols || non_negative != s.non_negative) {
+    if (seg_name != s.name || offset != s.offset || rows != s.rows || cols != s.cols ||
+        non_negative != s.non_negative) {
       throw Error(fmt::format("{}: tensor '{}' does not match model {} (expected '{}' {}x{} at {})", where, seg_name,
                               name, s.name, s.rows, s.cols, s.offset));
     }
@@ -207,7 +209,8 @@ LoadedModel load_model(const std::filesystem::path& path) {
     for (std::size_t i = s.offset; i < s.offset + s.size(); ++i) {
       const float v = loaded.parameters[i];
       if (!std::isfinite(v) || (s.non_negative && v < 0.0F)) {
-        throw Error(fmt::format("{}: tensor '{}' holds an invalid value {} at index {}", where, s.name, v, i - s.offset));
+        throw Error(
+            fmt::format("{}: tensor '{}' holds an invalid value {} at index {}", where, s.name, v, i - s.offset));
       }
     }
   }

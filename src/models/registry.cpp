@@ -28,7 +28,8 @@ class Builder {
   int width() const { return shape().size(); }
 
   AffineInit affine(WeightInit default_init) const {
-    return options_.seed_init ? AffineInit{WeightInit::truncated_normal, 0.1F, 0.1F} : AffineInit{default_init, 0.1F, 0.0F};
+    return options_.seed_init ? AffineInit{WeightInit::truncated_normal, 0.1F, 0.1F}
+                              : AffineInit{default_init, 0.1F, 0.0F};
   }
 
   Builder& rnl(int out) { return add(std::make_unique<RandomNeuralLayer>(width(), out, options_.rnl)); }

@@ -9,7 +9,9 @@ namespace rnn {
 ProgressBar::ProgressBar(std::string label, std::size_t total, bool enabled)
     : label_(std::move(label)), total_(total), enabled_(enabled && isatty(fileno(stderr)) != 0) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
 void ProgressBar::update(std::size_t done, const std::string& suffix) {
   if (!enabled_ || total_ == 0) return;

@@ -23,7 +23,8 @@ Evaluation evaluate(const Model& model, std::span<const float> params, const Dat
     const Matrix x = data.images.middleRows(start, rows);
     const Matrix& logits = model.forward(params, x, ws, false);
     const LossSum part = softmax_cross_entropy(
-        logits, std::span(data.labels).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(rows)), nullptr);
+        logits, std::span(data.labels).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(rows)),
+        nullptr);
     total.loss += part.loss;
     total.correct += part.correct;
     total.count += part.count;
@@ -110,8 +111,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
         }
       }
       if (!std::isfinite(loss.loss)) {
-        throw Error(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch,
-                                b + 1));
+        throw Error(
+            fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
       }
       optimizer.step(params, std::span(shares).first(used));
       seen.loss += loss.loss;

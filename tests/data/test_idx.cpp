@@ -93,8 +93,7 @@ void check_refused(const fs::path& path, const std::string& fragment) {
 
 TEST_CASE("idx: raw round trip of 1-D, 3-D and 4-D arrays") {
   TempDir tmp;
-  for (const std::vector<std::uint32_t>& dims :
-       {std::vector<std::uint32_t>{7}, {3, 2, 4}, {2, 1, 3, 2}, {0, 28, 28}}) {
+  for (const std::vector<std::uint32_t>& dims : {std::vector<std::uint32_t>{7}, {3, 2, 4}, {2, 1, 3, 2}, {0, 28, 28}}) {
     rnn::IdxArray a;
     a.dims = dims;
     std::size_t n = 1;

@@ -46,7 +46,8 @@ void check_layer(Layer& layer, Matrix x, Rng& rng, const Tolerance& tol = {}) {
   };
   CHECK(test::check_partials(params, grad, loss, tol, {}, "parameter") == 0);
   std::vector<float> dx_flat(dx.data(), dx.data() + dx.size());
-  CHECK(test::check_partials(std::span(x.data(), static_cast<std::size_t>(x.size())), dx_flat, loss, tol, {}, "input") == 0);
+  CHECK(test::check_partials(std::span(x.data(), static_cast<std::size_t>(x.size())), dx_flat, loss, tol, {},
+                             "input") == 0);
 }
 
 TEST_CASE("rnl gradients match finite differences") {
@@ -96,7 +97,8 @@ TEST_CASE("rnl sparse and dense paths agree") {
   layer.backward(p, sparse_x, y_sparse, g, nullptr, grad_sparse, s1.get());
   layer.backward(p, dense_x, y_dense, g, nullptr, grad_dense, s2.get());
   CHECK(y_sparse.isApprox(y_dense, 1e-5F));
-  for (std::size_t i = 0; i < grad_sparse.size(); ++i) CHECK(grad_sparse[i] == doctest::Approx(grad_dense[i]).epsilon(1e-4));
+  for (std::size_t i = 0; i < grad_sparse.size(); ++i)
+    CHECK(grad_sparse[i] == doctest::Approx(grad_dense[i]).epsilon(1e-4));
 }
 
 TEST_CASE("rnl forward is N / D with non-negative outputs") {
@@ -265,7 +267,8 @@ TEST_CASE("dropout zeroes about p of the units, rescales the rest, and routes gr
   const Matrix g = test::random_matrix(8, 1000, rng, -1.0F, 1.0F);
   Matrix dx;
   layer.backward({}, x, y, g, &dx, {}, st.get());
-  for (Eigen::Index i = 0; i < x.size(); ++i) CHECK(dx.data()[i] == doctest::Approx(g.data()[i] * y.data()[i] / x.data()[i]));
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    CHECK(dx.data()[i] == doctest::Approx(g.data()[i] * y.data()[i] / x.data()[i]));
   layer.forward({}, x, y, st.get(), false);
   CHECK(y == x);
 }

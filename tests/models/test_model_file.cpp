@@ -68,7 +68,8 @@ TEST_CASE("corrupt, truncated and foreign model files are rejected with the file
     CHECK(load_error(bad).find("checksum") != std::string::npos);
   }
   SUBCASE("truncated") {
-    for (const std::size_t keep : {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() / 2, bytes.size() - 1}) {
+    for (const std::size_t keep :
+         {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() / 2, bytes.size() - 1}) {
       write_all(bad, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(keep)));
       const std::string e = load_error(bad);
       CHECK_FALSE(e.empty());
@@ -87,7 +88,9 @@ TEST_CASE("corrupt, truncated and foreign model files are rejected with the file
     write_all(bad, b);
     CHECK(load_error(bad).find("version 9") != std::string::npos);
   }
-  SUBCASE("missing file") { CHECK(load_error(temp_path("nope.bin")).find("nope.bin") != std::string::npos); }
+  SUBCASE("missing file") {
+    CHECK(load_error(temp_path("nope.bin")).find("nope.bin") != std::string::npos);
+  }
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
 }

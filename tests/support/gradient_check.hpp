@@ -20,7 +20,8 @@ struct Tolerance {
 };
 
 inline bool close(double analytic, double numeric, const Tolerance& tol) {
-  return std::fabs(analytic - numeric) <= tol.absolute + tol.relative * std::max(std::fabs(analytic), std::fabs(numeric));
+  return std::fabs(analytic - numeric) <=
+         tol.absolute + tol.relative * std::max(std::fabs(analytic), std::fabs(numeric));
 }
 
 // Checks d(loss)/d(values[i]) for the chosen indices (all if `indices` is empty) against

@@ -10,7 +10,9 @@
 namespace rnn {
 namespace {
 
-DatasetPair synthetic_pair() { return {test::synthetic_digits(1500, 1), test::synthetic_digits(500, 2)}; }
+DatasetPair synthetic_pair() {
+  return {test::synthetic_digits(1500, 1), test::synthetic_digits(500, 2)};
+}
 
 std::vector<EpochMetrics> run(const std::string& name, std::vector<float>& params, const DatasetPair& data,
                               OptimizerKind kind, float lr) {
@@ -28,9 +30,9 @@ std::vector<EpochMetrics> run(const std::string& name, std::vector<float>& param
 
 TEST_CASE("each model family learns a synthetic task and RNL weights stay non-negative") {
   const DatasetPair data = synthetic_pair();
-  for (const auto& [name, kind, lr] : {std::tuple{"rnl_deep", OptimizerKind::adam, 2e-3F},
-                                       std::tuple{"rnl_hybrid", OptimizerKind::rmsprop, 1e-3F},
-                                       std::tuple{"mlp", OptimizerKind::sgd, 0.05F}}) {
+  for (const auto& [name, kind, lr] :
+       {std::tuple{"rnl_deep", OptimizerKind::adam, 2e-3F}, std::tuple{"rnl_hybrid", OptimizerKind::rmsprop, 1e-3F},
+        std::tuple{"mlp", OptimizerKind::sgd, 0.05F}}) {
     CAPTURE(name);
     std::vector<float> params;
     const auto history = run(name, params, data, kind, lr);

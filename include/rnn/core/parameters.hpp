@@ -13,9 +13,9 @@
 namespace rnn {
 
 struct Segment {
-  std::string name;       // "<layer>.<tensor>", e.g. "rnl1.w_plus"
-  std::size_t offset = 0; // first index in the flat vector
-  std::size_t rows = 0;   // stored row-major, rows x cols
+  std::string name;        // "<layer>.<tensor>", e.g. "rnl1.w_plus"
+  std::size_t offset = 0;  // first index in the flat vector
+  std::size_t rows = 0;    // stored row-major, rows x cols
   std::size_t cols = 0;
   bool non_negative = false;  // RNN weights: projected onto [0, inf) after every update
   [[nodiscard]] std::size_t size() const { return rows * cols; }

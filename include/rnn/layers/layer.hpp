@@ -46,8 +46,8 @@ class Layer {
 
   virtual void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                        bool training) const = 0;
-  virtual void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
-                        Matrix* dx, std::span<float> grad, LayerState* state) const = 0;
+  virtual void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
+                        std::span<float> grad, LayerState* state) const = 0;
 };
 
 }  // namespace rnn

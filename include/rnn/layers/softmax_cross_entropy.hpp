@@ -12,7 +12,7 @@
 namespace rnn {
 
 struct LossSum {
-  double loss = 0.0;      // Σ_b −log p[b, y_b] (a sum, so batches can be accumulated)
+  double loss = 0.0;         // Σ_b −log p[b, y_b] (a sum, so batches can be accumulated)
   std::int64_t correct = 0;  // samples whose arg-max logit is the label
   std::int64_t count = 0;
 };

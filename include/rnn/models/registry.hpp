@@ -20,11 +20,11 @@ namespace rnn {
 struct ModelOptions {
   Shape input{28, 28, 1};
   int classes = 10;
-  RnlOptions rnl;            // initialisation of RNL weights
-  float output_scale = 5.0F; // s: maps an RNL output layer's q ∈ [0, ∞) to logits
-  float dropout = 0.0F;      // after each hidden layer, if > 0
-  bool seed_init = false;    // dense/conv weights ~ truncated normal σ 0.1, biases 0.1 (AdaComp's code)
-  std::uint64_t seed = 1;    // dropout mask streams
+  RnlOptions rnl;             // initialisation of RNL weights
+  float output_scale = 5.0F;  // s: maps an RNL output layer's q ∈ [0, ∞) to logits
+  float dropout = 0.0F;       // after each hidden layer, if > 0
+  bool seed_init = false;     // dense/conv weights ~ truncated normal σ 0.1, biases 0.1 (AdaComp's code)
+  std::uint64_t seed = 1;     // dropout mask streams
 };
 
 [[nodiscard]] const std::vector<std::string>& model_names();

@@ -29,11 +29,11 @@ struct Evaluation {
 struct EpochMetrics {
   int epoch = 0;
   double learning_rate = 0.0;
-  double train_loss = 0.0;      // mean over the epoch's batches, in training mode (as seen by SGD)
+  double train_loss = 0.0;  // mean over the epoch's batches, in training mode (as seen by SGD)
   double train_accuracy = 0.0;
   double test_loss = 0.0;
   double test_accuracy = 0.0;
-  double seconds = 0.0;         // wall time of the epoch's training (evaluation excluded)
+  double seconds = 0.0;  // wall time of the epoch's training (evaluation excluded)
   double samples_per_second = 0.0;
 };
 
