@@ -110,10 +110,9 @@ int run(const Cli& cli, const CLI::App& app) {
   fmt::print("rnnl-train: {} ({} parameters) on {} ({} train / {} test) from {}, {} thread(s)\n", model->name(),
              model->parameter_count(), cli.dataset, data.train.size(), data.test.size(), dir.string(), threads);
 
-  rnn::Workspace ws = model->make_workspace();
   if (cli.eval_only) {
     const auto t0 = std::chrono::steady_clock::now();
-    const rnn::Evaluation e = rnn::evaluate(*model, params, data.test, 256, ws);
+    const rnn::Evaluation e = rnn::evaluate(*model, params, data.test, 256);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print("test loss {:.4f}  test accuracy {:.2f}%  ({:.1f} s)\n", e.loss, 100.0 * e.accuracy, s);
     return 0;

@@ -15,16 +15,34 @@
 
 namespace rnn {
 
-Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch, Workspace& ws) {
-  LossSum total;
+Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch) {
+  if (batch <= 0) throw Error(fmt::format("batch size must be positive, got {}", batch));
   const auto n = static_cast<Eigen::Index>(data.size());
-  for (Eigen::Index start = 0; start < n; start += batch) {
-    const Eigen::Index rows = std::min<Eigen::Index>(batch, n - start);
-    const Matrix x = data.images.middleRows(start, rows);
-    const Matrix& logits = model.forward(params, x, ws, false);
-    const LossSum part = softmax_cross_entropy(
-        logits, std::span(data.labels).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(rows)),
-        nullptr);
+  const Eigen::Index batches = (n + batch - 1) / batch;
+  const int threads =
+      static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(omp_get_max_threads(), batches)));
+  std::vector<LossSum> parts(static_cast<std::size_t>(threads));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num();
+    Workspace ws = model.make_workspace();
+    Matrix x;
+    LossSum& part = parts[static_cast<std::size_t>(t)];
+    for (Eigen::Index b = t; b < batches; b += threads) {
+      const Eigen::Index start = b * batch;
+      const Eigen::Index rows = std::min<Eigen::Index>(batch, n - start);
+      x = data.images.middleRows(start, rows);
+      const Matrix& logits = model.forward(params, x, ws, false);
+      const LossSum s = softmax_cross_entropy(
+          logits, std::span(data.labels).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(rows)),
+          nullptr);
+      part.loss += s.loss;
+      part.correct += s.correct;
+      part.count += s.count;
+    }
+  }
+  LossSum total;
+  for (const LossSum& part : parts) {
     total.loss += part.loss;
     total.correct += part.correct;
     total.count += part.count;
@@ -129,7 +147,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     m.learning_rate = optimizer.learning_rate();
     m.train_loss = seen.loss / static_cast<double>(seen.count);
     m.train_accuracy = static_cast<double>(seen.correct) / static_cast<double>(seen.count);
-    const Evaluation test = evaluate(model, params, data.test, std::max(options.batch, 256), shards[0].ws);
+    const Evaluation test = evaluate(model, params, data.test, std::max(options.batch, 256));
     m.test_loss = test.loss;
     m.test_accuracy = test.accuracy;
     m.seconds = seconds;

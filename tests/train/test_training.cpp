@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "rnn/core/error.hpp"
@@ -71,6 +73,25 @@ TEST_CASE("a NaN loss stops training with an error naming the epoch") {
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("epoch 1") != std::string::npos);
   }
+}
+
+}  // namespace rnn
+
+namespace rnn {
+
+TEST_CASE("evaluation gives the same answer on one thread and on several") {
+  const Dataset test_set = test::synthetic_digits(700, 3);
+  const auto model = make_model("mlp");
+  const auto params = model->initial_parameters(8);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Evaluation one = evaluate(*model, params, test_set, 64);
+  omp_set_num_threads(std::max(2, saved));
+  const Evaluation many = evaluate(*model, params, test_set, 64);
+  omp_set_num_threads(saved);
+  CHECK(one.accuracy == many.accuracy);
+  CHECK(one.loss == doctest::Approx(many.loss).epsilon(1e-6));
+  CHECK(one.accuracy > 0.0);
 }
 
 }  // namespace rnn

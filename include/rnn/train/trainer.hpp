@@ -37,8 +37,9 @@ struct EpochMetrics {
   double samples_per_second = 0.0;
 };
 
-// Loss and accuracy of `params` on `data`, in evaluation mode, in batches of `batch`.
-Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch, Workspace& ws);
+// Loss and accuracy of `params` on `data`, in evaluation mode, in batches of `batch` spread over
+// the OpenMP threads (each with its own workspace).
+Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch);
 
 // Trains in place; calls on_epoch after each epoch. Throws rnn::Error if the loss becomes
 // NaN or infinite (naming the epoch and batch).
