@@ -34,7 +34,7 @@ struct Recipe {
 
 Recipe default_recipe(const std::string& model) {
   if (model == "rnl_deep" || model == "rnl_hybrid" || model == "cnn_rnl") return {3e-3F, 0.8F, 128, 0.0F};
-  if (model == "cnn") return {1e-3F, 0.6F, 64, 0.25F};
+  if (model == "cnn") return {1e-3F, 0.5F, 32, 0.25F};
   return {1e-3F, 0.7F, 128, 0.0F};
 }
 
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
   app.add_option("--epochs", cli.epochs, "Training epochs")->check(CLI::Range(0, 100000))->capture_default_str();
-  app.add_option("--batch", cli.batch, "Mini-batch size (default: 64 for cnn, 128 otherwise)")
+  app.add_option("--batch", cli.batch, "Mini-batch size (default: 32 for cnn, 128 otherwise)")
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-9, 1e3));
   app.add_option(
          "--lr-decay", cli.lr_decay,
-         "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.6 for cnn, 0.7 otherwise)")
+         "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.5 for cnn, 0.7 otherwise)")
       ->check(CLI::Range(1e-6, 1.0));
   app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD)")
       ->check(CLI::Range(0.0, 0.999999))

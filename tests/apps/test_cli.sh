@@ -35,6 +35,9 @@ grep -q "summary:" "$work/run" || fail "no summary line"
 ls "$work" | grep -q '\.tmp$' && fail "temporary files left behind"
 "$train" --load "$work/model.bin" --eval-only --data-dir "$work/data" >"$work/eval" 2>&1 || fail "--eval-only failed"
 grep -q "test accuracy" "$work/eval" || fail "--eval-only printed no accuracy"
+"$train" --load "$work/model.bin" --data-dir "$work/data" --epochs 1 --batch 32 --no-progress --save "$work/model2.bin" \
+  >"$work/cont" 2>&1 || { fail "continuing from a model file failed"; cat "$work/cont"; }
+cmp -s "$work/model.bin" "$work/model2.bin" && fail "continued training did not change the model"
 "$train" --model rnl_deep --data-dir "$work/data" --epochs 1 --batch 64 --no-progress --out "$work/m.csv" \
   >"$work/run2" 2>&1 || { fail "rnl_deep run failed"; cat "$work/run2"; }
 head -1 "$work/m.csv" | grep -q "^model,dataset" || fail "csv header"
