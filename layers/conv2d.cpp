@@ -38,7 +38,7 @@ void Conv2D::initialise(std::span<float> params, Rng& rng) const {
   std::fill_n(params.data() + bias_offset_, filters_, init_.bias);
 }
 
-std::unique_ptr<LayerState> Conv2D::make_state() const {
+std::unique_ptr<LayerState> Conv2D::create_state(std::uint64_t /*stream*/) const {
   return std::make_unique<ConvState>();
 }
 

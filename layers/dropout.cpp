@@ -23,8 +23,8 @@ std::string Dropout::describe() const {
   return fmt::format("dropout {}", rate_);
 }
 
-std::unique_ptr<LayerState> Dropout::make_state() const {
-  return std::make_unique<DropoutState>(Rng(seed_, 0x0D0D + states_made_.fetch_add(1)));
+std::unique_ptr<LayerState> Dropout::create_state(std::uint64_t stream) const {
+  return std::make_unique<DropoutState>(Rng(seed_, 0x0D0D + stream));
 }
 
 void Dropout::forward(std::span<const float> /*params*/, const Matrix& x, Matrix& y, LayerState* state,

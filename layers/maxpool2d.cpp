@@ -17,7 +17,7 @@ MaxPool2D::MaxPool2D(Shape input) : input_(input) {
   if (input.height < 2 || input.width < 2) throw Error("maxpool 2x2 needs an input of at least 2x2");
 }
 
-std::unique_ptr<LayerState> MaxPool2D::make_state() const {
+std::unique_ptr<LayerState> MaxPool2D::create_state(std::uint64_t /*stream*/) const {
   return std::make_unique<PoolState>();
 }
 

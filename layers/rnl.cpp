@@ -46,7 +46,7 @@ void RandomNeuralLayer::initialise(std::span<float> params, Rng& rng) const {
   for (std::size_t i = 0; i < n; ++i) w[i] = rng.uniform(0.0F, high);
 }
 
-std::unique_ptr<LayerState> RandomNeuralLayer::make_state() const {
+std::unique_ptr<LayerState> RandomNeuralLayer::create_state(std::uint64_t /*stream*/) const {
   return std::make_unique<RnlState>();
 }
 

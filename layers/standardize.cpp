@@ -13,7 +13,7 @@ struct StandardizeState final : LayerState {
 
 }  // namespace
 
-std::unique_ptr<LayerState> Standardize::make_state() const {
+std::unique_ptr<LayerState> Standardize::create_state(std::uint64_t /*stream*/) const {
   return std::make_unique<StandardizeState>();
 }
 

@@ -51,10 +51,10 @@ std::vector<float> Model::initial_parameters(std::uint64_t seed) const {
   return params;
 }
 
-Workspace Model::make_workspace() const {
+Workspace Model::make_workspace(std::uint64_t stream) const {
   Workspace ws;
   ws.activations.resize(layers_.size());
-  for (const auto& layer : layers_) ws.states.push_back(layer->make_state());
+  for (const auto& layer : layers_) ws.states.push_back(layer->make_state(stream));
   return ws;
 }
 

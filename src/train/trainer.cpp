@@ -87,8 +87,9 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
   // serial, and costs no extra pass over memory.
   const int threads = std::max(1, std::min<int>(omp_get_max_threads(), options.batch));
   std::vector<Shard> shards(static_cast<std::size_t>(threads));
-  for (Shard& s : shards) {
-    s.ws = model.make_workspace();
+  for (std::size_t t = 0; t < shards.size(); ++t) {
+    Shard& s = shards[t];
+    s.ws = model.make_workspace(t);
     s.grad.assign(params.size(), 0.0F);
   }
   std::vector<GradientShare> shares(shards.size());

@@ -275,3 +275,25 @@ TEST_CASE("dropout zeroes about p of the units, rescales the rest, and routes gr
 
 }  // namespace
 }  // namespace rnn
+
+namespace rnn {
+
+TEST_CASE("dropout masks depend on the stream number, not on how many states were made before") {
+  const Dropout layer(0.5F, Shape{1, 1, 64}, 9);
+  const Matrix x = Matrix::Ones(4, 64);
+  const auto first = layer.make_state(3);
+  const auto unrelated = layer.make_state(0);
+  const auto again = layer.make_state(3);
+  const auto other = layer.make_state(4);
+  Matrix y_first;
+  Matrix y_again;
+  Matrix y_other;
+  layer.forward({}, x, y_first, first.get(), true);
+  layer.forward({}, x, y_again, again.get(), true);
+  layer.forward({}, x, y_other, other.get(), true);
+  CHECK(y_first == y_again);
+  CHECK(y_first != y_other);
+  CHECK(unrelated != nullptr);
+}
+
+}  // namespace rnn

@@ -23,7 +23,7 @@ class Conv2D final : public Layer {
 
   void declare_parameters(ParameterLayout& layout, const std::string& prefix) override;
   void initialise(std::span<float> params, Rng& rng) const override;
-  [[nodiscard]] std::unique_ptr<LayerState> make_state() const override;
+  [[nodiscard]] std::unique_ptr<LayerState> create_state(std::uint64_t stream) const override;
   void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                bool training) const override;
   void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,

@@ -1,8 +1,7 @@
 #pragma once
 // Inverted dropout: in training, y = x ∘ m / (1 − p) with m_i ~ Bernoulli(1 − p);
-// in evaluation, y = x. ∂L/∂x = g ∘ m / (1 − p). The mask stream lives in the caller's state
-// (seeded from the layer's seed and the state's creation order), so runs reproduce.
-#include <atomic>
+// in evaluation, y = x. ∂L/∂x = g ∘ m / (1 − p). The mask stream lives in the caller's state,
+// seeded from the layer's seed and the state's stream number, so runs reproduce.
 #include <cstdint>
 
 #include "rnn/layers/layer.hpp"
@@ -18,7 +17,7 @@ class Dropout final : public Layer {
   [[nodiscard]] Shape input_shape() const override { return shape_; }
   [[nodiscard]] Shape output_shape() const override { return shape_; }
 
-  [[nodiscard]] std::unique_ptr<LayerState> make_state() const override;
+  [[nodiscard]] std::unique_ptr<LayerState> create_state(std::uint64_t stream) const override;
   void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                bool training) const override;
   void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
@@ -28,7 +27,6 @@ class Dropout final : public Layer {
   float rate_;
   Shape shape_;
   std::uint64_t seed_;
-  mutable std::atomic<std::uint64_t> states_made_{0};
 };
 
 }  // namespace rnn

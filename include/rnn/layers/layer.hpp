@@ -12,6 +12,7 @@
 //             (overwriting them) and, if dx != nullptr, ∂L/∂x into *dx.
 // backward must be called with the same x, y and state as the forward call before it.
 // Matrices are resized only when the batch size changes, so steady-state calls do not allocate.
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,12 +43,17 @@ class Layer {
   // Fills this layer's segments of `params` with initial values.
   virtual void initialise(std::span<float> /*params*/, Rng& /*rng*/) const {}
 
-  [[nodiscard]] virtual std::unique_ptr<LayerState> make_state() const { return nullptr; }
+  // Per-caller scratch. `stream` tells concurrent callers' random streams apart (dropout masks),
+  // so a run does not depend on how many states were made before, or in which order.
+  [[nodiscard]] std::unique_ptr<LayerState> make_state(std::uint64_t stream = 0) const { return create_state(stream); }
 
   virtual void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                        bool training) const = 0;
   virtual void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
                         std::span<float> grad, LayerState* state) const = 0;
+
+ protected:
+  [[nodiscard]] virtual std::unique_ptr<LayerState> create_state(std::uint64_t /*stream*/) const { return nullptr; }
 };
 
 }  // namespace rnn

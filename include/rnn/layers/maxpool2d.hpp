@@ -15,7 +15,7 @@ class MaxPool2D final : public Layer {
   [[nodiscard]] Shape input_shape() const override { return input_; }
   [[nodiscard]] Shape output_shape() const override { return {input_.height / 2, input_.width / 2, input_.channels}; }
 
-  [[nodiscard]] std::unique_ptr<LayerState> make_state() const override;
+  [[nodiscard]] std::unique_ptr<LayerState> create_state(std::uint64_t stream) const override;
   void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                bool training) const override;
   void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,

@@ -41,7 +41,8 @@ class Model {
   [[nodiscard]] std::string summary() const;  // one line per layer, with parameter counts
 
   [[nodiscard]] std::vector<float> initial_parameters(std::uint64_t seed) const;
-  [[nodiscard]] Workspace make_workspace() const;
+  // `stream` numbers concurrent callers (e.g. data-parallel shards) for their random streams.
+  [[nodiscard]] Workspace make_workspace(std::uint64_t stream = 0) const;
 
   // Returns the logits (a reference into the workspace).
   const Matrix& forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const;
