@@ -15,32 +15,14 @@
 #include "rnn/core/error.hpp"
 #include "rnn/data/dataset.hpp"
 #include "rnn/data/idx.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    for (;;) {
-      path_ = fs::temp_directory_path() / ("rnnl-test-dataset-" + std::to_string(rd()));
-      if (fs::create_directory(path_)) break;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using rnn::test::TempDir;
 
 // Sets an environment variable for the lifetime of the object, restoring the old value.
 class ScopedEnv {

@@ -7,12 +7,18 @@
 
 #include "rnn/core/error.hpp"
 #include "rnn/models/model_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rnn {
 namespace {
 
+const test::TempDir& temp_dir() {
+  static const test::TempDir dir("rnnl-test-model-file");
+  return dir;
+}
+
 std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("rnnl_test_" + std::to_string(::getpid()) + "_" + name);
+  return temp_dir() / name;
 }
 
 std::vector<char> read_all(const std::filesystem::path& p) {
