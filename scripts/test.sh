@@ -22,7 +22,7 @@ else
 fi
 
 step "release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNL_BUILD_TESTS=ON -DRNNL_BUILD_APPS=ON -DRNNL_BUILD_BENCHMARKS=ON -DRNNL_SANITIZE=OFF >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j1
 
