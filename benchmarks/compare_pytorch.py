@@ -383,7 +383,7 @@ def main():
     report_environment(torch, args.threads)
     train, test = load_mnist(args.data_dir, np, torch)
     print("MNIST: %d train / %d test images from %s" % (len(train[0]), len(test[0]), args.data_dir))
-    print("one epoch per model, batch %d, %d thread(s); timing covers the training loop only\n" % (args.batch, args.threads))
+    print("one-epoch runs, %d per side per model (medians reported), batch %d, %d thread(s); timing covers the training loop only\n" % (max(1, args.repeat), args.batch, args.threads))
 
     results = []
     for name in args.models:

@@ -13,11 +13,14 @@ ProgressBar::~ProgressBar() {
   finish();
 }
 
+bool ProgressBar::due(std::size_t done) const {
+  if (!enabled_ || total_ == 0) return false;
+  return done >= total_ || std::chrono::steady_clock::now() - last_draw_ >= std::chrono::milliseconds(100);
+}
+
 void ProgressBar::update(std::size_t done, const std::string& suffix) {
-  if (!enabled_ || total_ == 0) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
-  last_draw_ = now;
+  if (!due(done)) return;
+  last_draw_ = std::chrono::steady_clock::now();
   constexpr int kWidth = 30;
   const double fraction = static_cast<double>(done) / static_cast<double>(total_);
   const int filled = static_cast<int>(fraction * kWidth);

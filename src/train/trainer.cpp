@@ -137,8 +137,10 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       seen.loss += loss.loss;
       seen.correct += loss.correct;
       seen.count += loss.count;
-      bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.loss / static_cast<double>(seen.count),
-                                    static_cast<double>(seen.correct) / static_cast<double>(seen.count)));
+      if (bar.due(b + 1)) {
+        bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.loss / static_cast<double>(seen.count),
+                                      static_cast<double>(seen.correct) / static_cast<double>(seen.count)));
+      }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();

@@ -16,6 +16,9 @@ class ProgressBar {
   ProgressBar(ProgressBar&&) = delete;
   ProgressBar& operator=(ProgressBar&&) = delete;
 
+  // Whether a call to update() now would draw (a terminal, and ~100 ms since the last draw):
+  // callers check it before formatting a suffix, so a hidden bar costs nothing per step.
+  [[nodiscard]] bool due(std::size_t done) const;
   void update(std::size_t done, const std::string& suffix = {});
   void finish();  // clears the line
 
