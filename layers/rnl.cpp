@@ -11,7 +11,6 @@ namespace rnn {
 namespace {
 
 struct RnlState final : LayerState {
-  Matrix n;      // x W⁺
   Matrix z;      // x W⁻ (D = 1 + z)
   Matrix inv_d;  // 1 / D
   Matrix a;      // ∂L/∂N
@@ -58,25 +57,24 @@ void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, 
   const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
   const Eigen::Index batch = x.rows();
   st.sparse = st.sparse_x.assign(x) <= kSparseDensity;
+  // N = x W⁺ goes straight into y, which is then divided by D in place.
   if (st.sparse) {
-    st.sparse_x.times(w_plus, w_minus, st.n, st.z);
+    st.sparse_x.times(w_plus, w_minus, y, st.z);
   } else {
-    st.n.resize(batch, outputs_);
+    y.resize(batch, outputs_);
     st.z.resize(batch, outputs_);
-    st.n.noalias() = x * w_plus;
+    y.noalias() = x * w_plus;
     st.z.noalias() = x * w_minus;
   }
   st.inv_d.resize(batch, outputs_);
-  y.resize(batch, outputs_);
   const Eigen::Index count = y.size();
-  const float* n = st.n.data();
   const float* z = st.z.data();
   float* inv_d = st.inv_d.data();
   float* out = y.data();
 #pragma omp simd
   for (Eigen::Index i = 0; i < count; ++i) {
     inv_d[i] = 1.0F / std::max(kMinDenominator, 1.0F + z[i]);
-    out[i] = n[i] * inv_d[i];
+    out[i] *= inv_d[i];
   }
 }
 

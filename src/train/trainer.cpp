@@ -33,23 +33,14 @@ Evaluation evaluate(const Model& model, std::span<const float> params, const Dat
       const Eigen::Index rows = std::min<Eigen::Index>(batch, n - start);
       x = data.images.middleRows(start, rows);
       const Matrix& logits = model.forward(params, x, ws, false);
-      const LossSum s = softmax_cross_entropy(
+      part += softmax_cross_entropy(
           logits, std::span(data.labels).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(rows)),
           nullptr);
-      part.loss += s.loss;
-      part.correct += s.correct;
-      part.count += s.count;
     }
   }
   LossSum total;
-  for (const LossSum& part : parts) {
-    total.loss += part.loss;
-    total.correct += part.correct;
-    total.count += part.count;
-  }
-  if (total.count == 0) return {};
-  return {total.loss / static_cast<double>(total.count),
-          static_cast<double>(total.correct) / static_cast<double>(total.count)};
+  for (const LossSum& part : parts) total += part;
+  return {total.mean_loss(), total.accuracy()};
 }
 
 namespace {
@@ -122,9 +113,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       LossSum loss;
       std::size_t used = 0;
       for (const Shard& s : shards) {
-        loss.loss += s.loss.loss;
-        loss.correct += s.loss.correct;
-        loss.count += s.loss.count;
+        loss += s.loss;
         if (s.loss.count > 0) {
           shares[used++] = {s.grad.data(), static_cast<float>(s.loss.count) / static_cast<float>(count)};
         }
@@ -134,13 +123,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
             fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
       }
       optimizer.step(params, std::span(shares).first(used));
-      seen.loss += loss.loss;
-      seen.correct += loss.correct;
-      seen.count += loss.count;
-      if (bar.due(b + 1)) {
-        bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.loss / static_cast<double>(seen.count),
-                                      static_cast<double>(seen.correct) / static_cast<double>(seen.count)));
-      }
+      seen += loss;
+      if (bar.due(b + 1)) bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.mean_loss(), seen.accuracy()));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();
@@ -148,8 +132,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     EpochMetrics m;
     m.epoch = epoch;
     m.learning_rate = optimizer.learning_rate();
-    m.train_loss = seen.loss / static_cast<double>(seen.count);
-    m.train_accuracy = static_cast<double>(seen.correct) / static_cast<double>(seen.count);
+    m.train_loss = seen.mean_loss();
+    m.train_accuracy = seen.accuracy();
     const Evaluation test = evaluate(model, params, data.test, std::max(options.batch, 256));
     m.test_loss = test.loss;
     m.test_accuracy = test.accuracy;

@@ -4,6 +4,8 @@
 // a perturbed copy in a gradient check) and a Workspace they own, so any number of threads
 // can evaluate the same model concurrently, each with its own Workspace.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -55,9 +57,8 @@ class Model {
   std::string name_;
   Shape input_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::size_t first_trainable_ = 0;  // backward stops here: no gradient is needed below it
-  std::vector<int> kind_counts_;
-  std::vector<std::string> kind_names_;
+  std::size_t first_trainable_ = 0;                         // backward stops here: no gradient is needed below it
+  std::map<std::string, int, std::less<>> layers_of_kind_;  // for naming: "rnl1", "rnl2", ...
   ParameterLayout layout_;
 };
 
