@@ -1,0 +1,65 @@
+#pragma once
+// The wire format of a push. Bytes counted anywhere in rnnl are the size of this encoding of a
+// real message, which the receiving side decodes back.
+//
+// Format version 1 (little-endian; varint = LEB128):
+//   u8 version = 1 | u8 encodings (low nibble: index encoding, high nibble: value encoding)
+//   varint worker | varint base_version | varint block count
+//   per block, in strictly increasing segment order:
+//     varint segment | u8 flags (bit 0: dense)
+//     sparse: varint count (1 … segment size), then the indices:
+//       u32           4 bytes each
+//       delta_varint  first index, then (index − previous − 1) for each next one
+//     values (count of them; a dense block has one per entry of its segment):
+//       f32           4 bytes each
+//       f16           2 bytes each (IEEE binary16, nearest even, saturating at ±65504)
+//       sign_scale    f32 scale, then 1 bit per value (1 = negative): each value is ±scale
+//       levels        varint s (1 … 32767), f32 scale, then (l + s) in ceil(log2(2s + 1)) bits per
+//                     value: each value is scale · l / s
+// Blocks with no entries are left out. Lossy encodings round values first: round_to_encoding
+// gives exactly what the receiver will decode, so error-feedback memories can keep the true
+// remainder.
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "rnn/compress/message.hpp"
+#include "rnn/core/parameters.hpp"
+
+namespace rnn {
+
+enum class IndexEncoding : std::uint8_t { u32 = 0, delta_varint = 1 };
+enum class ValueEncoding : std::uint8_t { f32 = 0, f16 = 1, sign_scale = 2, levels = 3 };
+
+inline constexpr std::uint8_t codec_version = 1;
+inline constexpr std::uint32_t max_levels = 32767;
+
+struct CodecOptions {
+  IndexEncoding indices = IndexEncoding::u32;
+  ValueEncoding values = ValueEncoding::f32;
+  // levels encoding of a block that is not already on a grid: s levels of the block's max |v|.
+  std::uint32_t levels = 127;
+};
+
+[[nodiscard]] IndexEncoding parse_index_encoding(std::string_view name);  // "u32", "delta-varint"
+[[nodiscard]] ValueEncoding parse_value_encoding(std::string_view name);  // "f32", "f16", "sign", "levels"
+[[nodiscard]] std::string_view to_string(IndexEncoding e);
+[[nodiscard]] std::string_view to_string(ValueEncoding e);
+
+// Rounds every value to what the encoding carries (identity for f32). Idempotent.
+void round_to_encoding(Message& message, const CodecOptions& options);
+
+// Appends the encoding of `message` to `out` (cleared first); validates the message against the
+// layout (throws rnn::Error on a block that does not fit its segment). Values are rounded as by
+// round_to_encoding.
+void encode(const Message& message, const ParameterLayout& layout, const CodecOptions& options,
+            std::vector<std::uint8_t>& out);
+
+// Decodes into `out` (its buffers are reused). Throws rnn::Error on anything malformed:
+// truncation, trailing bytes, unknown version or encoding, segment out of range or out of order,
+// index out of range or not increasing, counts beyond the segment, non-finite values or scales.
+// Returns the options the message was encoded with.
+CodecOptions decode(std::span<const std::uint8_t> bytes, const ParameterLayout& layout, Message& out);
+
+}  // namespace rnn

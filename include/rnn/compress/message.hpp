@@ -1,0 +1,59 @@
+#pragma once
+// One worker → server push, as the compressor produces it and the receiver decodes it.
+// A push holds at most one block per parameter tensor (segment of the flat vector). A block is
+// either dense (every entry of its segment, in order) or sparse (strictly increasing local
+// indices with one value each). Values are what the server applies: quantising compressors
+// already put them on their grid and say so, so the codec can send them exactly.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace rnn {
+
+// The set of values a block's entries take, when a compressor restricts them.
+enum class ValueGrid : std::uint8_t {
+  none,    // any float
+  sign,    // ±scale
+  levels,  // scale · l / levels, l an integer in [-levels, levels]
+};
+
+struct TensorBlock {
+  std::uint32_t segment = 0;           // index into ParameterLayout::segments()
+  bool dense = false;                  // true: values cover the whole segment, indices unused
+  std::vector<std::uint32_t> indices;  // sparse: local to the segment, strictly increasing
+  std::vector<float> values;           // one per entry
+  ValueGrid grid = ValueGrid::none;
+  float scale = 0.0F;
+  std::uint32_t levels = 0;
+
+  [[nodiscard]] std::size_t count() const { return values.size(); }
+  // Empties the block but keeps its buffers, so a reused message does not allocate.
+  void clear_entries() {
+    indices.clear();
+    values.clear();
+    dense = false;
+    grid = ValueGrid::none;
+    scale = 0.0F;
+    levels = 0;
+  }
+};
+
+struct Message {
+  std::uint64_t base_version = 0;  // server version the worker's parameters came from (t0)
+  std::uint32_t worker = 0;
+  std::vector<TensorBlock> blocks;  // ascending segment order, each segment at most once
+
+  [[nodiscard]] std::size_t entry_count() const {
+    std::size_t n = 0;
+    for (const auto& b : blocks) n += b.count();
+    return n;
+  }
+};
+
+// A value on the `levels` grid. Compressors and the codec both compute grid values through this
+// one expression, so a value re-quantised by the codec comes back bit for bit.
+[[nodiscard]] inline float level_value(float scale, std::int32_t level, std::uint32_t levels) {
+  return scale * static_cast<float>(level) / static_cast<float>(levels);
+}
+
+}  // namespace rnn

@@ -1,0 +1,45 @@
+#include "rnn/compress/adacomp_ibm.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rnn {
+
+AdaCompIbmCompressor::AdaCompIbmCompressor(const ParameterLayout& layout, std::uint32_t conv_bin,
+                                           std::uint32_t dense_bin)
+    : TensorCompressor(layout), conv_bin_(conv_bin), dense_bin_(dense_bin), residue_(layout.size(), 0.0F) {}
+
+void AdaCompIbmCompressor::compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) {
+  const std::size_t bin = segment.name.starts_with("conv") ? conv_bin_ : dense_bin_;
+  float* residue = residue_.data() + segment.offset;
+  const std::size_t n = gradient.size();
+  for (std::size_t i = 0; i < n; ++i) residue[i] += gradient[i];
+  double sent_magnitude = 0.0;
+  for (std::size_t start = 0; start < n; start += bin) {
+    const std::size_t end = std::min(n, start + bin);
+    float gmax = 0.0F;
+    for (std::size_t i = start; i < end; ++i) gmax = std::max(gmax, std::fabs(residue[i]));
+    if (gmax == 0.0F) continue;
+    for (std::size_t i = start; i < end; ++i) {
+      if (std::fabs(residue[i] + gradient[i]) >= gmax) {
+        out.indices.push_back(static_cast<std::uint32_t>(i));
+        out.values.push_back(residue[i]);
+        sent_magnitude += std::fabs(residue[i]);
+      }
+    }
+  }
+  if (out.values.empty()) return;
+  const auto scale = static_cast<float>(sent_magnitude / static_cast<double>(out.values.size()));
+  for (auto& v : out.values) v = std::signbit(v) ? -scale : scale;
+  out.grid = ValueGrid::sign;
+  out.scale = scale;
+}
+
+void AdaCompIbmCompressor::commit(const Message& delivered) {
+  for (const auto& block : delivered.blocks) {
+    float* residue = residue_.data() + layout().segment(block.segment).offset;
+    for (std::size_t j = 0; j < block.indices.size(); ++j) residue[block.indices[j]] -= block.values[j];
+  }
+}
+
+}  // namespace rnn

@@ -1,0 +1,19 @@
+#include "rnn/compress/push.hpp"
+
+namespace rnn {
+
+PushEncoder::PushEncoder(const ParameterLayout& layout, std::unique_ptr<Compressor> compressor, CodecOptions codec)
+    : layout_(layout), compressor_(std::move(compressor)), codec_(codec) {}
+
+std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradient, std::uint64_t base_version,
+                                                  std::uint32_t worker) {
+  compressor_->compress(gradient, message_);
+  message_.base_version = base_version;
+  message_.worker = worker;
+  round_to_encoding(message_, codec_);
+  compressor_->commit(message_);
+  rnn::encode(message_, layout_, codec_, bytes_);
+  return bytes_;
+}
+
+}  // namespace rnn

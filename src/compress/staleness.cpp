@@ -1,0 +1,166 @@
+#include "rnn/compress/staleness.hpp"
+
+#include <cassert>
+#include <limits>
+#include <string>
+
+#include "rnn/core/error.hpp"
+
+namespace rnn {
+
+namespace {
+
+void check_indices(std::span<const std::uint32_t> local_indices, std::size_t segment, std::size_t size) {
+  for (std::size_t j = 0; j < local_indices.size(); ++j) {
+    if (local_indices[j] >= size) {
+      throw Error("staleness: local index " + std::to_string(local_indices[j]) + " out of range for segment " +
+                  std::to_string(segment) + " of size " + std::to_string(size));
+    }
+    if (j > 0 && local_indices[j] <= local_indices[j - 1]) {
+      throw Error("staleness: indices of segment " + std::to_string(segment) + " are not strictly increasing at " +
+                  std::to_string(j));
+    }
+  }
+}
+
+}  // namespace
+
+StalenessTracker::StalenessTracker(const ParameterLayout& layout, std::size_t window) : window_(window) {
+  if (window == 0) throw Error("staleness: the window must be at least 1");
+  // τ ≤ W must fit the uint32 output, and entry positions within one update are uint32.
+  if (window >= std::numeric_limits<std::uint32_t>::max()) throw Error("staleness: window too large");
+  if (layout.size() > std::numeric_limits<std::uint32_t>::max()) {
+    throw Error("staleness: more than 2^32 - 1 parameters");
+  }
+  for (const Segment& s : layout.segments()) {
+    offset_.push_back(s.offset);
+    size_.push_back(s.size());
+  }
+  const std::size_t segments = offset_.size();
+  last_.resize(layout.size());
+  // One slot more than the window: the open update's slot must not be the oldest answerable one.
+  ring_.resize(window + 1);
+  for (Slot& slot : ring_) slot.dense_before.resize(segments);
+  dense_count_.assign(segments, 0);
+  touched_in_.assign(segments, 0);
+  pending_dense_.reserve(segments);
+}
+
+const StalenessTracker::Slot& StalenessTracker::slot_of(std::uint64_t version) const {
+  const Slot& slot = ring_[version % ring_.size()];
+  // Walks stop at versions ≤ t0 ≥ now − W, so they only reach the last W ended updates (and
+  // the open one), which the W + 1 slots all still hold: an evicted slot is never read.
+  assert(slot.version == version && "staleness: read an evicted update");
+  return slot;
+}
+
+void StalenessTracker::check_query(std::uint64_t base_version, std::size_t segment) const {
+  if (segment >= offset_.size()) {
+    throw Error("staleness: segment " + std::to_string(segment) + " out of range (" + std::to_string(offset_.size()) +
+                " segments)");
+  }
+  if (base_version > now_) {
+    throw Error("staleness: base version " + std::to_string(base_version) + " is newer than the server's version " +
+                std::to_string(now_));
+  }
+  if (now_ - base_version > window_) {
+    throw Error("staleness: base version " + std::to_string(base_version) + " is older than the window (version " +
+                std::to_string(now_) + ", window " + std::to_string(window_) + ")");
+  }
+}
+
+std::uint32_t StalenessTracker::sparse_count(std::uint64_t base_version, std::size_t flat) const {
+  Link link = last_[flat];
+  // A touch by the open update is not yet part of the history.
+  if (link.version > now_) link = slot_of(link.version).previous[link.position];
+  std::uint32_t tau = 0;
+  while (link.version > base_version) {
+    ++tau;
+    link = slot_of(link.version).previous[link.position];
+  }
+  return tau;
+}
+
+std::uint32_t StalenessTracker::dense_count(std::uint64_t base_version, std::size_t segment) const {
+  if (base_version == now_) return 0;
+  return static_cast<std::uint32_t>(dense_count_[segment] - slot_of(base_version + 1).dense_before[segment]);
+}
+
+void StalenessTracker::staleness(std::uint64_t base_version, std::size_t segment,
+                                 std::span<const std::uint32_t> local_indices, std::span<std::uint32_t> tau_out) const {
+  check_query(base_version, segment);
+  check_indices(local_indices, segment, size_[segment]);
+  if (tau_out.size() != local_indices.size()) {
+    throw Error("staleness: output has " + std::to_string(tau_out.size()) + " entries for " +
+                std::to_string(local_indices.size()) + " indices");
+  }
+  const std::uint32_t dense = dense_count(base_version, segment);
+  const std::size_t offset = offset_[segment];
+  for (std::size_t j = 0; j < local_indices.size(); ++j) {
+    tau_out[j] = dense + sparse_count(base_version, offset + local_indices[j]);
+  }
+}
+
+void StalenessTracker::staleness_dense(std::uint64_t base_version, std::size_t segment,
+                                       std::span<std::uint32_t> tau_out) const {
+  check_query(base_version, segment);
+  if (tau_out.size() != size_[segment]) {
+    throw Error("staleness: output has " + std::to_string(tau_out.size()) + " entries for segment " +
+                std::to_string(segment) + " of size " + std::to_string(size_[segment]));
+  }
+  const std::uint32_t dense = dense_count(base_version, segment);
+  const std::size_t offset = offset_[segment];
+  for (std::size_t j = 0; j < tau_out.size(); ++j) tau_out[j] = dense + sparse_count(base_version, offset + j);
+}
+
+void StalenessTracker::begin_update() {
+  if (open_) throw Error("staleness: begin_update while an update is open");
+  Slot& slot = ring_[(now_ + 1) % ring_.size()];
+  slot.version = now_ + 1;
+  slot.previous.clear();  // keeps its capacity
+  slot.dense_before.assign(dense_count_.begin(), dense_count_.end());
+  pending_dense_.clear();
+  open_ = true;
+}
+
+void StalenessTracker::check_touch(std::size_t segment) const {
+  if (!open_) throw Error("staleness: touch outside begin_update/end_update");
+  if (segment >= offset_.size()) {
+    throw Error("staleness: segment " + std::to_string(segment) + " out of range (" + std::to_string(offset_.size()) +
+                " segments)");
+  }
+  if (touched_in_[segment] == now_ + 1) {
+    throw Error("staleness: segment " + std::to_string(segment) + " touched twice in one update");
+  }
+}
+
+void StalenessTracker::touch(std::size_t segment, std::span<const std::uint32_t> local_indices) {
+  check_touch(segment);
+  check_indices(local_indices, segment, size_[segment]);  // before any change, so a throw leaves no trace
+  const std::uint64_t version = now_ + 1;
+  Slot& slot = ring_[version % ring_.size()];
+  const std::size_t offset = offset_[segment];
+  for (const std::uint32_t local : local_indices) {
+    Link& last = last_[offset + local];
+    const auto position = static_cast<std::uint32_t>(slot.previous.size());
+    slot.previous.push_back(last);
+    last = Link{version, position};
+  }
+  touched_in_[segment] = version;
+}
+
+void StalenessTracker::touch_dense(std::size_t segment) {
+  check_touch(segment);
+  pending_dense_.push_back(segment);
+  touched_in_[segment] = now_ + 1;
+}
+
+void StalenessTracker::end_update() {
+  if (!open_) throw Error("staleness: end_update without begin_update");
+  // Counted only now, so queries made while the update was open do not see it.
+  for (const std::size_t segment : pending_dense_) ++dense_count_[segment];
+  ++now_;
+  open_ = false;
+}
+
+}  // namespace rnn
