@@ -2,12 +2,14 @@
 // 1 332 224). Items/s = gradient entries/s (selection, compressors) or message bytes/s (codec).
 //   TopKSelect / TopKSort   one top-1 % selection over the whole flat gradient: linear-time
 //                           nth_element selection vs the O(n log n) full sort it replaces
+//   TopKSelectScaling       the selection from 4 K to 4 M entries, with a fitted O(n) curve
 //   Compress/<name>         a whole push through each compressor, per-tensor as AdaComp does
 //   Encode / Decode         AdaComp c = 0.01 pushes through each index × value encoding
 // Run: build/benchmarks/rnnl_bench_compress [--benchmark_filter=TopK]
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "rnn/compress/codec.hpp"
@@ -51,9 +53,10 @@ void BM_TopKSelect(benchmark::State& state) {
 void BM_TopKSort(benchmark::State& state) {
   const auto g = gradient(layout_of(state.range(0)).size(), 1);
   const std::size_t k = g.size() / 100;
+  std::vector<std::pair<float, std::uint32_t>> order;
   std::vector<std::uint32_t> indices;
   for (auto _ : state) {
-    rnn::select_top_k_by_sort(g, k, indices);
+    rnn::select_top_k_by_sort(g, k, order, indices);
     benchmark::DoNotOptimize(indices.data());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(g.size()));
@@ -127,6 +130,20 @@ void BM_Decode(benchmark::State& state) {
 void models(benchmark::internal::Benchmark* b) {
   b->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 }
+
+// Selection over growing sizes, to show the cost per entry stays flat (linear time).
+void BM_TopKSelectScaling(benchmark::State& state) {
+  const auto g = gradient(static_cast<std::size_t>(state.range(0)), 4);
+  std::vector<float> scratch;
+  std::vector<std::uint32_t> indices;
+  for (auto _ : state) {
+    rnn::select_top_k(g, g.size() / 100, scratch, indices);
+    benchmark::DoNotOptimize(indices.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_TopKSelectScaling)->RangeMultiplier(4)->Range(1 << 12, 1 << 22)->Complexity(benchmark::oN);
 
 void compressors(benchmark::internal::Benchmark* b) {
   for (std::int64_t c = 0; c < static_cast<std::int64_t>(rnn::compressor_names().size()); ++c)

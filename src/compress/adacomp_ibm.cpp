@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "rnn/core/error.hpp"
+
 namespace rnn {
 
 AdaCompIbmCompressor::AdaCompIbmCompressor(const ParameterLayout& layout, std::uint32_t conv_bin,
@@ -13,7 +17,11 @@ void AdaCompIbmCompressor::compress_tensor(const Segment& segment, std::span<con
   const std::size_t bin = segment.name.starts_with("conv") ? conv_bin_ : dense_bin_;
   float* residue = residue_.data() + segment.offset;
   const std::size_t n = gradient.size();
-  for (std::size_t i = 0; i < n; ++i) residue[i] += gradient[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    residue[i] += gradient[i];
+    if (!std::isfinite(residue[i]))
+      throw Error(fmt::format("adacomp-ibm: the residue of '{}' overflowed", segment.name));
+  }
   double sent_magnitude = 0.0;
   for (std::size_t start = 0; start < n; start += bin) {
     const std::size_t end = std::min(n, start + bin);

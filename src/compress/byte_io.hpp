@@ -38,15 +38,6 @@ inline void put_varint(std::vector<std::uint8_t>& out, std::uint64_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
 }
 
-[[nodiscard]] inline std::size_t varint_size(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80U) {
-    v >>= 7U;
-    ++n;
-  }
-  return n;
-}
-
 class Reader {
  public:
   explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
@@ -88,7 +79,8 @@ class Reader {
     for (int shift = 0;; shift += 7) {
       const std::uint8_t byte = u8(what);
       const std::uint64_t bits = byte & 0x7FU;
-      if (shift == 63 && bits > 1) throw Error(std::string("varint overflows 64 bits: ") + what);
+      // The 10th byte may only hold the top bit of a 64-bit value, and must end the number.
+      if (shift == 63 && byte > 1) throw Error(std::string("varint overflows 64 bits: ") + what);
       v |= bits << static_cast<unsigned>(shift);
       if ((byte & 0x80U) == 0) {
         if (byte == 0 && shift > 0) throw Error(std::string("overlong varint: ") + what);
@@ -149,6 +141,9 @@ class BitReader {
     filled_ -= width_;
     return code;
   }
+  // After the last code: the unused bits of the last byte must be zero, so that each message has
+  // exactly one encoding.
+  [[nodiscard]] bool padding_is_zero() const { return buffer_ == 0 && next_ == bytes_.size(); }
 
  private:
   std::span<const std::uint8_t> bytes_;

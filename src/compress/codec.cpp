@@ -38,7 +38,7 @@ Grid levels_of(const TensorBlock& b, const CodecOptions& options) {
 }
 
 std::int32_t level_of(float value, const Grid& g) {
-  if (g.scale == 0.0F) return 0;
+  if (g.scale == 0.0F || !std::isfinite(value)) return 0;  // values were checked finite; NaN never reaches a cast
   const double level = std::nearbyint(static_cast<double>(value) / g.scale * g.levels);
   const auto s = static_cast<double>(g.levels);
   return static_cast<std::int32_t>(std::clamp(level, -s, s));
@@ -50,10 +50,20 @@ unsigned level_width(std::uint32_t levels) {
 
 void check_grid(const TensorBlock& b, const Segment& s) {
   if (b.grid == ValueGrid::none) return;
-  if (!std::isfinite(b.scale) || b.scale < 0.0F)
+  if (!std::isfinite(b.scale) || std::signbit(b.scale))
     throw Error(fmt::format("block for '{}' has an invalid grid scale {}", s.name, b.scale));
   if (b.grid == ValueGrid::levels && (b.levels < 1 || b.levels > max_levels))
     throw Error(fmt::format("block for '{}' has {} levels (1 … {} allowed)", s.name, b.levels, max_levels));
+}
+
+// One bit per value cannot carry a zero, and quantisers on a level grid (qsgd, terngrad) send
+// mostly zeros: turning them into +scale would bias every step, so the pairing is refused.
+void check_encodable(const TensorBlock& b, const Segment& s, const CodecOptions& options) {
+  if (options.values == ValueEncoding::sign_scale && b.grid == ValueGrid::levels)
+    throw Error(
+        fmt::format("block for '{}' is on a {}-level grid; the sign encoding cannot carry its zeros "
+                    "(use the levels encoding)",
+                    s.name, b.levels));
 }
 
 void check_block(const TensorBlock& b, const ParameterLayout& layout, std::int64_t previous_segment) {
@@ -151,7 +161,7 @@ void read_indices(wire::Reader& r, IndexEncoding encoding, std::size_t count, co
 
 float read_scale(wire::Reader& r, const Segment& s) {
   const float scale = r.f32("scale");
-  if (!std::isfinite(scale) || scale < 0.0F) throw Error(fmt::format("invalid scale for '{}'", s.name));
+  if (!std::isfinite(scale) || std::signbit(scale)) throw Error(fmt::format("invalid scale for '{}'", s.name));
   return scale;
 }
 
@@ -177,6 +187,7 @@ void read_values(wire::Reader& r, ValueEncoding encoding, std::size_t count, con
       const float scale = read_scale(r, s);
       wire::BitReader bits(r.take(wire::packed_bytes(count, 1), "sign bits"), 1);
       for (auto& v : b.values) v = bits.get() != 0 ? -scale : scale;
+      if (!bits.padding_is_zero()) throw Error(fmt::format("non-zero padding bits for '{}'", s.name));
       b.grid = ValueGrid::sign;
       b.scale = scale;
       return;
@@ -193,6 +204,7 @@ void read_values(wire::Reader& r, ValueEncoding encoding, std::size_t count, con
         if (code > 2 * g.levels) throw Error(fmt::format("level out of range for '{}'", s.name));
         v = level_value(g.scale, static_cast<std::int32_t>(code) - static_cast<std::int32_t>(g.levels), g.levels);
       }
+      if (!bits.padding_is_zero()) throw Error(fmt::format("non-zero padding bits for '{}'", s.name));
       b.grid = ValueGrid::levels;
       b.scale = g.scale;
       b.levels = g.levels;
@@ -231,14 +243,29 @@ std::string_view to_string(ValueEncoding e) {
   return "?";
 }
 
+namespace {
+
+void check_options(const CodecOptions& options) {
+  if (options.indices != IndexEncoding::u32 && options.indices != IndexEncoding::delta_varint)
+    throw Error("unknown index encoding");
+  if (options.values > ValueEncoding::levels) throw Error("unknown value encoding");
+  if (options.levels < 1 || options.levels > max_levels)
+    throw Error(fmt::format("codec levels must be in 1 … {}, got {}", max_levels, options.levels));
+}
+
+}  // namespace
+
 void round_to_encoding(Message& message, const CodecOptions& options) {
+  check_options(options);
   for (auto& b : message.blocks) {
     switch (options.values) {
       case ValueEncoding::f32: break;
       case ValueEncoding::f16:
         for (auto& v : b.values) v = half_to_float(float_to_half(v));
+        b.grid = ValueGrid::none;  // rounded values are off any grid they were on
         break;
       case ValueEncoding::sign_scale: {
+        if (b.grid == ValueGrid::levels) break;  // refused by encode(); see check_encodable
         const float scale = sign_scale_of(b);
         for (auto& v : b.values) v = std::signbit(v) ? -scale : scale;
         b.grid = ValueGrid::sign;
@@ -259,12 +286,12 @@ void round_to_encoding(Message& message, const CodecOptions& options) {
 
 void encode(const Message& message, const ParameterLayout& layout, const CodecOptions& options,
             std::vector<std::uint8_t>& out) {
-  if (options.values == ValueEncoding::levels && (options.levels < 1 || options.levels > max_levels))
-    throw Error(fmt::format("codec levels must be in 1 … {}, got {}", max_levels, options.levels));
+  check_options(options);
   std::size_t non_empty = 0;
   std::int64_t previous = -1;
   for (const auto& b : message.blocks) {
     check_block(b, layout, previous);
+    check_encodable(b, layout.segment(b.segment), options);
     previous = b.segment;
     if (b.dense || b.count() > 0) ++non_empty;
   }
@@ -311,16 +338,21 @@ CodecOptions decode(std::span<const std::uint8_t> bytes, const ParameterLayout& 
   const auto& segments = layout.segments();
   if (block_count > segments.size())
     throw Error(fmt::format("message has {} blocks, the layout has {} tensors", block_count, segments.size()));
-  out.blocks.resize(block_count);
+  // One block per tensor, always: block j keeps serving segment j, so its buffers are reused from
+  // push to push whichever tensors a push carries.
+  out.blocks.resize(segments.size());
+  for (std::size_t s = 0; s < segments.size(); ++s) {
+    out.blocks[s].clear_entries();
+    out.blocks[s].segment = static_cast<std::uint32_t>(s);
+  }
   std::int64_t previous = -1;
-  for (auto& b : out.blocks) {
-    b.clear_entries();
+  for (std::uint64_t k = 0; k < block_count; ++k) {
     const std::uint64_t segment = r.varint("segment");
     if (segment >= segments.size())
       throw Error(fmt::format("segment {} out of range (layout has {})", segment, segments.size()));
     if (static_cast<std::int64_t>(segment) <= previous) throw Error("blocks not in strictly increasing segment order");
     previous = static_cast<std::int64_t>(segment);
-    b.segment = static_cast<std::uint32_t>(segment);
+    TensorBlock& b = out.blocks[segment];
     const Segment& s = segments[segment];
     const std::uint8_t flags = r.u8("block flags");
     if ((flags & ~dense_flag) != 0) throw Error(fmt::format("unknown block flags {:#x}", flags));

@@ -1,5 +1,9 @@
 #include "rnn/compress/error_feedback.hpp"
 
+#include <fmt/format.h>
+
+#include "rnn/core/error.hpp"
+
 namespace rnn {
 
 std::span<const float> ResidualMemory::compensate(std::span<const float> gradient) {
@@ -23,7 +27,9 @@ ErrorFeedback::ErrorFeedback(const ParameterLayout& layout, std::unique_ptr<Comp
     : Compressor(layout), inner_(std::move(inner)), name_(std::move(name)), memory_(layout.size()) {}
 
 void ErrorFeedback::compress(std::span<const float> gradient, Message& out) {
-  check_gradient(gradient);
+  // The inner compressor checks p = g + e, which also catches a memory that overflowed.
+  if (gradient.size() != layout().size())
+    throw Error(fmt::format("{}: gradient has {} entries, the model has {}", name(), gradient.size(), layout().size()));
   inner_->compress(memory_.compensate(gradient), out);
 }
 

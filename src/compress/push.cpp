@@ -3,7 +3,10 @@
 namespace rnn {
 
 PushEncoder::PushEncoder(const ParameterLayout& layout, std::unique_ptr<Compressor> compressor, CodecOptions codec)
-    : layout_(layout), compressor_(std::move(compressor)), codec_(codec) {}
+    : layout_(layout), compressor_(std::move(compressor)), codec_(codec) {
+  Message empty;
+  round_to_encoding(empty, codec_);  // validates the options before any push can touch a memory
+}
 
 std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradient, std::uint64_t base_version,
                                                   std::uint32_t worker) {
@@ -11,8 +14,9 @@ std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradien
   message_.base_version = base_version;
   message_.worker = worker;
   round_to_encoding(message_, codec_);
-  compressor_->commit(message_);
   rnn::encode(message_, layout_, codec_, bytes_);
+  // Only a push that was encoded counts as delivered; if encoding threw, memories are unchanged.
+  compressor_->commit(message_);
   return bytes_;
 }
 

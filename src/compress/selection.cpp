@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <utility>
+
+#include "rnn/core/error.hpp"
 
 namespace rnn {
 
@@ -18,7 +21,12 @@ void select_top_k(std::span<const float> values, std::size_t k, std::vector<floa
     return;
   }
   scratch.resize(n);
-  for (std::size_t i = 0; i < n; ++i) scratch[i] = std::fabs(values[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    scratch[i] = std::fabs(values[i]);
+    // nth_element needs a strict weak order, which NaN breaks (undefined behaviour, not just a
+    // wrong answer); a memory that overflowed is reported instead.
+    if (!(scratch[i] <= std::numeric_limits<float>::max())) throw Error("top-k selection over a non-finite value");
+  }
   const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
   std::nth_element(scratch.begin(), kth, scratch.end(), std::greater<>());
   const float threshold = *kth;
@@ -36,8 +44,9 @@ void select_top_k(std::span<const float> values, std::size_t k, std::vector<floa
   }
 }
 
-void select_top_k_by_sort(std::span<const float> values, std::size_t k, std::vector<std::uint32_t>& indices) {
-  std::vector<std::pair<float, std::uint32_t>> order(values.size());
+void select_top_k_by_sort(std::span<const float> values, std::size_t k,
+                          std::vector<std::pair<float, std::uint32_t>>& order, std::vector<std::uint32_t>& indices) {
+  order.resize(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) order[i] = {std::fabs(values[i]), static_cast<std::uint32_t>(i)};
   // Larger magnitude first; among equals, the lower index first (the same tie rule as above).
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {

@@ -1,5 +1,7 @@
 #include "rnn/compress/staleness.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cassert>
 #include <limits>
 #include <string>
@@ -46,12 +48,12 @@ StalenessTracker::StalenessTracker(const ParameterLayout& layout, std::size_t wi
   pending_dense_.reserve(segments);
 }
 
-const StalenessTracker::Slot& StalenessTracker::slot_of(std::uint64_t version) const {
-  const Slot& slot = ring_[version % ring_.size()];
+StalenessTracker::Link StalenessTracker::previous(const Link& link) const {
+  const Slot& slot = ring_[link.slot];
   // Walks stop at versions ≤ t0 ≥ now − W, so they only reach the last W ended updates (and
   // the open one), which the W + 1 slots all still hold: an evicted slot is never read.
-  assert(slot.version == version && "staleness: read an evicted update");
-  return slot;
+  assert(slot.version == link.version && "staleness: read an evicted update");
+  return slot.previous[link.position];
 }
 
 void StalenessTracker::check_query(std::uint64_t base_version, std::size_t segment) const {
@@ -69,21 +71,69 @@ void StalenessTracker::check_query(std::uint64_t base_version, std::size_t segme
   }
 }
 
-std::uint32_t StalenessTracker::sparse_count(std::uint64_t base_version, std::size_t flat) const {
-  Link link = last_[flat];
-  // A touch by the open update is not yet part of the history.
-  if (link.version > now_) link = slot_of(link.version).previous[link.position];
-  std::uint32_t tau = 0;
-  while (link.version > base_version) {
-    ++tau;
-    link = slot_of(link.version).previous[link.position];
-  }
-  return tau;
-}
-
 std::uint32_t StalenessTracker::dense_count(std::uint64_t base_version, std::size_t segment) const {
   if (base_version == now_) return 0;
-  return static_cast<std::uint32_t>(dense_count_[segment] - slot_of(base_version + 1).dense_before[segment]);
+  const Slot& after_base = ring_[(base_version + 1) % ring_.size()];
+  assert(after_base.version == base_version + 1 && "staleness: read an evicted update");
+  return static_cast<std::uint32_t>(dense_count_[segment] - after_base.dense_before[segment]);
+}
+
+// τ of local index local(j) into tau_out[j], for every j. A chain step is a load that depends
+// on the previous one and usually misses the cache (the ring holds W pushes), so up to kLanes
+// chains are walked round-robin to overlap their misses; a lane whose chain ends takes the
+// next entry. Entries with an empty chain (the common case at small delays) never take a lane.
+// Every step counts 1 in some τ, so the cost stays O(k + Σ τ). Measured on bench_staleness's
+// cnn stream: 1.5x faster at delay 100 and 5x at delay 1000 than one chain at a time (8 lanes
+// gave 4x, 32 no more than 16).
+template <typename LocalIndex>
+void StalenessTracker::count(std::uint64_t base_version, std::size_t segment, LocalIndex local,
+                             std::span<std::uint32_t> tau_out) const {
+  constexpr std::size_t kLanes = 16;
+  const std::uint32_t dense = dense_count(base_version, segment);
+  const std::size_t offset = offset_[segment];
+  const std::size_t n = tau_out.size();
+  std::array<std::size_t, kLanes> entry;
+  std::array<Link, kLanes> link;  // invariant: link[l].version > base_version, so a step counts
+  std::array<std::uint32_t, kLanes> tau;
+  std::size_t next = 0;
+  const auto take = [&](std::size_t lane) {
+    while (next < n) {
+      const std::size_t j = next++;
+      Link first = last_[offset + local(j)];
+      // A touch by the open update is not part of the history yet.
+      if (first.version > now_) first = previous(first);
+      if (first.version <= base_version) {
+        tau_out[j] = dense;
+        continue;
+      }
+      entry[lane] = j;
+      link[lane] = first;
+      tau[lane] = dense;
+      return true;
+    }
+    return false;
+  };
+  std::size_t lanes = 0;
+  while (lanes < kLanes && take(lanes)) ++lanes;
+  while (lanes > 0) {
+    for (std::size_t l = 0; l < lanes;) {
+      ++tau[l];
+      link[l] = previous(link[l]);
+      if (link[l].version > base_version) {
+        ++l;
+        continue;
+      }
+      tau_out[entry[l]] = tau[l];
+      if (take(l)) {
+        ++l;
+      } else {  // nothing left to take: close the gap with the last lane
+        --lanes;
+        entry[l] = entry[lanes];
+        link[l] = link[lanes];
+        tau[l] = tau[lanes];
+      }
+    }
+  }
 }
 
 void StalenessTracker::staleness(std::uint64_t base_version, std::size_t segment,
@@ -94,11 +144,8 @@ void StalenessTracker::staleness(std::uint64_t base_version, std::size_t segment
     throw Error("staleness: output has " + std::to_string(tau_out.size()) + " entries for " +
                 std::to_string(local_indices.size()) + " indices");
   }
-  const std::uint32_t dense = dense_count(base_version, segment);
-  const std::size_t offset = offset_[segment];
-  for (std::size_t j = 0; j < local_indices.size(); ++j) {
-    tau_out[j] = dense + sparse_count(base_version, offset + local_indices[j]);
-  }
+  const auto local = [&](std::size_t j) -> std::size_t { return local_indices[j]; };
+  count(base_version, segment, local, tau_out);
 }
 
 void StalenessTracker::staleness_dense(std::uint64_t base_version, std::size_t segment,
@@ -108,9 +155,8 @@ void StalenessTracker::staleness_dense(std::uint64_t base_version, std::size_t s
     throw Error("staleness: output has " + std::to_string(tau_out.size()) + " entries for segment " +
                 std::to_string(segment) + " of size " + std::to_string(size_[segment]));
   }
-  const std::uint32_t dense = dense_count(base_version, segment);
-  const std::size_t offset = offset_[segment];
-  for (std::size_t j = 0; j < tau_out.size(); ++j) tau_out[j] = dense + sparse_count(base_version, offset + j);
+  const auto local = [](std::size_t j) { return j; };
+  count(base_version, segment, local, tau_out);
 }
 
 void StalenessTracker::begin_update() {
@@ -138,13 +184,14 @@ void StalenessTracker::touch(std::size_t segment, std::span<const std::uint32_t>
   check_touch(segment);
   check_indices(local_indices, segment, size_[segment]);  // before any change, so a throw leaves no trace
   const std::uint64_t version = now_ + 1;
-  Slot& slot = ring_[version % ring_.size()];
+  const auto slot_index = static_cast<std::uint32_t>(version % ring_.size());
+  Slot& slot = ring_[slot_index];
   const std::size_t offset = offset_[segment];
   for (const std::uint32_t local : local_indices) {
     Link& last = last_[offset + local];
     const auto position = static_cast<std::uint32_t>(slot.previous.size());
     slot.previous.push_back(last);
-    last = Link{version, position};
+    last = Link{version, position, slot_index};
   }
   touched_in_[segment] = version;
 }

@@ -39,8 +39,10 @@ ServerStep::ServerStep(const ParameterLayout& layout, StepPolicy policy, float l
       policy_(policy),
       learning_rate_(learning_rate),
       max_delay_(max_delay),
-      tracker_(layout, std::max<std::size_t>(1, max_delay)),
-      tau_(policy == StepPolicy::per_parameter_staleness ? largest_segment(layout) : 0) {}
+      tau_(policy == StepPolicy::per_parameter_staleness ? largest_segment(layout) : 0) {
+  // Only the per-parameter policy needs the history (and its memory, ~16 bytes per parameter).
+  if (policy == StepPolicy::per_parameter_staleness) tracker_.emplace(layout, std::max<std::size_t>(1, max_delay));
+}
 
 StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   if (params.size() != layout_.size())
@@ -57,7 +59,7 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   const float global_scale = policy_ == StepPolicy::global_staleness
                                  ? 1.0F / static_cast<float>(std::max<std::uint64_t>(1, result.delay))
                                  : 1.0F;
-  if (per_parameter) tracker_.begin_update();
+  if (per_parameter) tracker_->begin_update();
   for (const auto& block : push.blocks) {
     const Segment& segment = layout_.segment(block.segment);
     float* theta = params.data() + segment.offset;
@@ -65,11 +67,11 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
     const std::span<std::uint32_t> tau(tau_.data(), per_parameter ? count : 0);
     if (per_parameter) {
       if (block.dense) {
-        tracker_.staleness_dense(push.base_version, block.segment, tau);
-        tracker_.touch_dense(block.segment);
+        tracker_->staleness_dense(push.base_version, block.segment, tau);
+        tracker_->touch_dense(block.segment);
       } else {
-        tracker_.staleness(push.base_version, block.segment, block.indices, tau);
-        tracker_.touch(block.segment, block.indices);
+        tracker_->staleness(push.base_version, block.segment, block.indices, tau);
+        tracker_->touch(block.segment, block.indices);
       }
     }
     for (std::size_t j = 0; j < count; ++j) {
@@ -86,7 +88,7 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
     result.entries += count;
   }
   if (per_parameter)
-    tracker_.end_update();
+    tracker_->end_update();
   else
     result.tau_sum = static_cast<double>(result.delay) * static_cast<double>(result.entries);
   ++version_;

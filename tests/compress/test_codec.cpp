@@ -74,6 +74,13 @@ TEST_CASE("every compressor's message survives every encoding, exactly as rounde
       CAPTURE(name);
       CAPTURE(to_string(codec.indices));
       CAPTURE(to_string(codec.values));
+      const bool on_sign_grid = name == "signsgd-ef" || name == "adacomp-ibm";
+      const bool on_level_grid = name == "qsgd" || name == "terngrad";
+      if (on_level_grid && codec.values == ValueEncoding::sign_scale) {
+        // One bit per value cannot carry the quantisers' zeros: refused, not silently biased.
+        CHECK_THROWS_WITH_AS(encode(original, layout, codec, bytes), doctest::Contains("zeros"), Error);
+        continue;
+      }
       Message rounded = original;
       round_to_encoding(rounded, codec);
       Message twice = rounded;
@@ -88,8 +95,6 @@ TEST_CASE("every compressor's message survives every encoding, exactly as rounde
       require_same_entries(rounded, decoded);
 
       // Lossless where the encoding can carry the compressor's values.
-      const bool on_sign_grid = name == "signsgd-ef" || name == "adacomp-ibm";
-      const bool on_level_grid = name == "qsgd" || name == "terngrad";
       const bool exact = codec.values == ValueEncoding::f32 ||
                          (codec.values == ValueEncoding::sign_scale && on_sign_grid) ||
                          (codec.values == ValueEncoding::levels && (on_sign_grid || on_level_grid));
@@ -197,8 +202,10 @@ TEST_CASE("the decoder rejects malformed input with an error") {
     wrong_version[0] = 2;
     CHECK_THROWS_WITH_AS(decode(wrong_version, layout, decoded), doctest::Contains("version"), Error);
     auto wrong_encoding = bytes;
-    wrong_encoding[1] = 0x72;
-    CHECK_THROWS_AS(decode(wrong_encoding, layout, decoded), Error);
+    wrong_encoding[1] = static_cast<std::uint8_t>((bytes[1] & 0xF0U) | 0x02U);  // index encoding 2
+    CHECK_THROWS_WITH_AS(decode(wrong_encoding, layout, decoded), doctest::Contains("index encoding"), Error);
+    wrong_encoding[1] = static_cast<std::uint8_t>((bytes[1] & 0x0FU) | 0x40U);  // value encoding 4
+    CHECK_THROWS_WITH_AS(decode(wrong_encoding, layout, decoded), doctest::Contains("value encoding"), Error);
   }
 }
 
@@ -212,16 +219,25 @@ TEST_CASE("the decoder rejects hand-made bad blocks") {
     bytes.insert(bytes.end(), tail.begin(), tail.end());
     return bytes;
   };
-  const std::vector<std::uint8_t> one_f32{0, 0, 0x80, 0x3F};  // 1.0f
   CHECK_NOTHROW(decode(with({1, 5, 0, 0, 0, 0, 0, 0x80, 0x3F}), layout, decoded));
   CHECK(decoded.blocks.at(0).indices == std::vector<std::uint32_t>{5});
   CHECK_THROWS_WITH_AS(decode(with({1, 72, 0, 0, 0, 0, 0, 0x80, 0x3F}), layout, decoded),
                        doctest::Contains("out of range"), Error);
-  CHECK_THROWS_AS(decode(with({73}), layout, decoded), Error);  // more entries than the tensor
-  CHECK_THROWS_AS(decode(with({0}), layout, decoded), Error);   // an empty block is never sent
-  CHECK_THROWS_AS(decode(with({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F}), layout, decoded),
-                  Error);                                               // a count that overflows 64 bits
+  CHECK_THROWS_AS(decode(with({73}), layout, decoded), Error);          // more entries than the tensor
+  CHECK_THROWS_AS(decode(with({0}), layout, decoded), Error);           // an empty block is never sent
   CHECK_THROWS_AS(decode(with({0x81, 0x00}), layout, decoded), Error);  // overlong varint
+  // Varints in the header, where no layout bound applies: 2^64 − 1 is the largest base version;
+  // one more bit, or a continuation past the 10th byte, is an error (not a shift beyond 64 bits).
+  const std::vector<std::uint8_t> largest{1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0};
+  CHECK_NOTHROW(decode(largest, layout, decoded));
+  CHECK(decoded.base_version == UINT64_MAX);
+  auto too_big = largest;
+  too_big[12] = 0x02;
+  CHECK_THROWS_WITH_AS(decode(too_big, layout, decoded), doctest::Contains("64 bits"), Error);
+  auto too_long = largest;
+  too_long[12] = 0x81;
+  too_long.insert(too_long.begin() + 13, 0x00);
+  CHECK_THROWS_AS(decode(too_long, layout, decoded), Error);
   CHECK_THROWS_AS(decode(with({2, 5, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0x80, 0x3F, 0, 0, 0x80, 0x3F}), layout, decoded),
                   Error);                                                                    // repeated index
   CHECK_THROWS_AS(decode(with({1, 5, 0, 0, 0, 0, 0, 0x80, 0x7F}), layout, decoded), Error);  // infinity
@@ -235,7 +251,41 @@ TEST_CASE("the decoder rejects hand-made bad blocks") {
   auto bad_flags = with({1, 5, 0, 0, 0, 0, 0, 0x80, 0x3F});
   bad_flags[6] = 4;
   CHECK_THROWS_AS(decode(bad_flags, layout, decoded), Error);
-  (void)one_f32;
+}
+
+TEST_CASE("the decoder keeps values finite and each message has one encoding") {
+  const auto layout = test::small_layout();
+  Message decoded;
+  // levels encoding, segment 1 (one entry), dense: s = 2, scale 3e38, code 4 (level +2).
+  const std::vector<std::uint8_t> huge{1, 0x30, 0, 0, 1, 1, 1, 2, 0xE6, 0xB1, 0x61, 0x7F, 4};
+  REQUIRE_NOTHROW(decode(huge, layout, decoded));
+  CHECK(std::isfinite(decoded.blocks[1].values[0]));
+  CHECK(decoded.blocks[1].values[0] == doctest::Approx(3e38).epsilon(1e-6));
+  auto padded = huge;
+  padded.back() = 4 | 0x40;  // a bit set beyond the one 3-bit code
+  CHECK_THROWS_WITH_AS(decode(padded, layout, decoded), doctest::Contains("padding"), Error);
+  // sign encoding with a negative-zero scale would flip every sign on re-encoding
+  const std::vector<std::uint8_t> negative_zero{1, 0x20, 0, 0, 1, 1, 1, 0, 0, 0, 0x80, 0};
+  CHECK_THROWS_WITH_AS(decode(negative_zero, layout, decoded), doctest::Contains("scale"), Error);
+}
+
+TEST_CASE("decoded messages hold one block per tensor, so buffers are reused push after push") {
+  const auto layout = test::small_layout();
+  std::vector<std::uint8_t> bytes;
+  Message decoded;
+  CompressorOptions options;
+  options.name = "threshold";
+  options.threshold = 0.02;
+  auto c = make_compressor(options, layout);
+  Message m;
+  for (int push = 0; push < 5; ++push) {
+    c->compress(test::random_gradient(layout.size(), 40 + static_cast<std::uint64_t>(push)), m);
+    encode(m, layout, {}, bytes);
+    decode(bytes, layout, decoded);
+    REQUIRE(decoded.blocks.size() == layout.segments().size());
+    for (std::size_t s = 0; s < decoded.blocks.size(); ++s) CHECK(decoded.blocks[s].segment == s);
+    require_same_entries(m, decoded);
+  }
 }
 
 TEST_CASE("random corruption never crashes the decoder; what it accepts is a valid message") {

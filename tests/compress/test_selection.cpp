@@ -12,6 +12,7 @@ TEST_CASE("linear-time top-k equals the full-sort oracle, ties included") {
   std::vector<float> scratch;
   std::vector<std::uint32_t> fast;
   std::vector<std::uint32_t> slow;
+  std::vector<std::pair<float, std::uint32_t>> order;
   for (int trial = 0; trial < 300; ++trial) {
     const std::size_t n = 1 + rng.below(400);
     std::vector<float> values(n);
@@ -19,7 +20,7 @@ TEST_CASE("linear-time top-k equals the full-sort oracle, ties included") {
     for (auto& v : values) v = ties ? static_cast<float>(static_cast<int>(rng.below(7)) - 3) : rng.normal();
     const std::size_t k = rng.below(n + 3);  // 0 … n + 2
     select_top_k(values, k, scratch, fast);
-    select_top_k_by_sort(values, k, slow);
+    select_top_k_by_sort(values, k, order, slow);
     REQUIRE(fast == slow);
     CHECK(fast.size() == std::min(k, n));
   }

@@ -75,6 +75,25 @@ TEST_CASE("non-negative segments are clamped on the touched entries, the rest un
   CHECK(theta == std::vector<float>{-1.0F, 0.0F, 0.0F, 0.0F, 0.0F, -3.0F, 0.0F, 0.5F});
 }
 
+TEST_CASE("dense blocks count as touching every entry of their tensor") {
+  const auto layout = two_tensors();
+  ServerStep step(layout, StepPolicy::per_parameter_staleness, 1.0F, 100);
+  std::vector<float> theta(8, 0.0F);
+  Message dense;
+  dense.base_version = 0;
+  dense.blocks.resize(1);
+  dense.blocks[0].segment = 0;
+  dense.blocks[0].dense = true;
+  dense.blocks[0].values = {1.0F, 1.0F, 1.0F, 1.0F};
+  step.apply(dense, theta);                        // version 1: all of segment 0
+  step.apply(sparse_push(1, {2}, {1.0F}), theta);  // version 2: entry 2
+  std::fill(theta.begin(), theta.end(), 0.0F);
+  dense.blocks[0].values = {6.0F, 6.0F, 6.0F, 6.0F};
+  const auto r = step.apply(dense, theta);  // from version 0: τ = 1, 1, 2, 1
+  CHECK(r.tau_sum == 5.0);
+  CHECK(theta == std::vector<float>{-6.0F, -6.0F, -3.0F, -6.0F, 0.0F, 0.0F, 0.0F, 0.0F});
+}
+
 TEST_CASE("too-stale pushes are refused and a push from the future is an error") {
   const auto layout = two_tensors();
   ServerStep step(layout, StepPolicy::per_parameter_staleness, 1.0F, 2);
@@ -86,6 +105,10 @@ TEST_CASE("too-stale pushes are refused and a push from the future is an error")
   CHECK(theta == before);
   CHECK(step.version() == 3);
   CHECK_THROWS_AS(step.apply(sparse_push(9, {1}, {1.0F}), theta), Error);
+  ServerStep global(layout, StepPolicy::global_staleness, 1.0F, 1);
+  global.apply(sparse_push(0, {0}, {1.0F}), theta);
+  global.apply(sparse_push(1, {0}, {1.0F}), theta);
+  CHECK_FALSE(global.apply(sparse_push(0, {0}, {1.0F}), theta).applied);  // delay 2 > 1, whatever the policy
   CHECK(parse_step_policy("per-parameter") == StepPolicy::per_parameter_staleness);
   CHECK_THROWS_AS((void)parse_step_policy("adaptive"), Error);
 }

@@ -47,19 +47,23 @@ struct CodecOptions {
 [[nodiscard]] std::string_view to_string(IndexEncoding e);
 [[nodiscard]] std::string_view to_string(ValueEncoding e);
 
-// Rounds every value to what the encoding carries (identity for f32). Idempotent.
+// Rounds every value to what the encoding carries (identity for f32). Idempotent. Throws
+// rnn::Error on invalid options.
 void round_to_encoding(Message& message, const CodecOptions& options);
 
-// Appends the encoding of `message` to `out` (cleared first); validates the message against the
-// layout (throws rnn::Error on a block that does not fit its segment). Values are rounded as by
-// round_to_encoding.
+// Writes the encoding of `message` into `out` (replacing its contents). Throws rnn::Error on a
+// block that does not fit its segment, non-finite values, invalid options, or a level-grid block
+// (qsgd, terngrad) with the sign encoding, which cannot carry zeros. Values are rounded as by
+// round_to_encoding; `message` itself is not changed.
 void encode(const Message& message, const ParameterLayout& layout, const CodecOptions& options,
             std::vector<std::uint8_t>& out);
 
-// Decodes into `out` (its buffers are reused). Throws rnn::Error on anything malformed:
-// truncation, trailing bytes, unknown version or encoding, segment out of range or out of order,
-// index out of range or not increasing, counts beyond the segment, non-finite values or scales.
-// Returns the options the message was encoded with.
+// Decodes into `out`, which then holds one block per tensor of the layout, in order (empty for
+// tensors the push did not carry); its buffers are reused. Throws rnn::Error on anything
+// malformed: truncation, trailing bytes, unknown version or encoding, segment out of range or out
+// of order, index out of range or not increasing, counts beyond the segment, non-finite values
+// or scales, non-zero padding; `out` is then unspecified. Returns the index and value encodings
+// the message used (levels are per block, in the blocks).
 CodecOptions decode(std::span<const std::uint8_t> bytes, const ParameterLayout& layout, Message& out);
 
 }  // namespace rnn

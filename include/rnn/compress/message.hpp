@@ -51,9 +51,10 @@ struct Message {
 };
 
 // A value on the `levels` grid. Compressors and the codec both compute grid values through this
-// one expression, so a value re-quantised by the codec comes back bit for bit.
+// one expression, so a value re-quantised by the codec comes back bit for bit. Computed in double
+// so that scale · level cannot overflow: with |level| ≤ levels the result never exceeds scale.
 [[nodiscard]] inline float level_value(float scale, std::int32_t level, std::uint32_t levels) {
-  return scale * static_cast<float>(level) / static_cast<float>(levels);
+  return static_cast<float>(static_cast<double>(scale) * level / levels);
 }
 
 }  // namespace rnn

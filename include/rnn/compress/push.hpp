@@ -1,6 +1,6 @@
 #pragma once
 // A worker's side of one push, in the only order that keeps error feedback exact:
-//   compress → round to the wire encoding → commit what will be delivered → encode.
+//   compress → round to the wire encoding → encode → commit what was delivered.
 // The byte count it reports is the size of the encoded message, which the server decodes.
 #include <cstdint>
 #include <memory>

@@ -5,17 +5,20 @@
 // indices come out sorted, which the delta + varint encoding needs, with no sort.
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace rnn {
 
-// Writes the indices of the k entries of largest |values| into `indices` (ascending). `scratch`
-// is reused between calls. k ≥ values.size() selects everything. Values must be finite.
+// Writes the indices of the k entries of largest |values| into `indices` (ascending); ties go to
+// the lower index. `scratch` is reused between calls. k ≥ values.size() selects everything.
+// Throws rnn::Error on a non-finite value.
 void select_top_k(std::span<const float> values, std::size_t k, std::vector<float>& scratch,
                   std::vector<std::uint32_t>& indices);
 
 // The same selection by a full sort of (|value|, index) pairs: the O(n log n) reference the
 // benchmark compares against, and the tests' oracle.
-void select_top_k_by_sort(std::span<const float> values, std::size_t k, std::vector<std::uint32_t>& indices);
+void select_top_k_by_sort(std::span<const float> values, std::size_t k,
+                          std::vector<std::pair<float, std::uint32_t>>& scratch, std::vector<std::uint32_t>& indices);
 
 }  // namespace rnn

@@ -4,7 +4,9 @@
 // ICML 2019). Per tensor of n entries:
 //   p = g + e;   sent = (‖p‖₁ / n) · sign(p);   e ← p − sent
 // Built as ScaledSignCompressor inside the generic ResidualMemory (error_feedback.hpp). One bit
-// per entry plus one scale per tensor on the wire (value encoding `sign`).
+// per entry plus one scale per tensor on the wire (value encoding `sign`). The paper compresses
+// p = γ g + e with the step size γ inside; here the server applies the step, so the residual is
+// in gradient units, which is the same algorithm while the server's step size is constant.
 #include "rnn/compress/compressor.hpp"
 
 namespace rnn {

@@ -10,21 +10,23 @@
 // from the newest touch. Dense blocks (a whole segment touched) are not linked per index —
 // that would cost O(segment size) per update — but counted per segment, with each update
 // keeping a snapshot of those counts as they were before it; the dense part of τ_i is the
-// difference between now and just after t0. Updates live in a ring of W + 1 slots whose
-// buffers are reused, so once warmed up recording does not allocate.
+// difference between now and just after t0. Updates live in a ring of W + 1 slots (one more
+// than the window, so the open update never overwrites the oldest answerable one) whose
+// buffers are reused: once warmed up, recording does not allocate.
 //
 // Window: queries are answerable for delays now − t0 ≤ W. A chain walk only visits versions
 // above t0 ≥ now − W, all still in the ring, so evicted updates are never read.
 //
-// Costs, with k pushed entries and n parameters, S segments:
+// Costs, with k pushed entries, n parameters and S segments:
 //   query   O(k + Σ τ_i)        (staleness_dense: O(segment size + Σ τ_i))
 //   record  O(k + S)            (O(1) per dense block)
-//   memory  16 bytes · n  +  (W + 1) · (16 bytes · entries per update + 8 bytes · S)
+//   memory  16 bytes · n  +  (W + 1) · (16 bytes · sparse entries per update + 8 bytes · S)
 //
 // Recording one update: begin_update(); touch()/touch_dense() each segment at most once;
 // end_update(). Queries may be interleaved with an open update (e.g. query a block, then
 // touch it); they see only the updates already ended. Every failed call throws rnn::Error
-// and leaves the tracker unchanged. Not thread-safe: the server serialises its steps.
+// and leaves the tracker unchanged (an open update stays open: end it to go on). Not
+// thread-safe: the server serialises its steps.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -60,10 +62,12 @@ class StalenessTracker {
   void end_update();  // version() += 1
 
  private:
-  // A touch: the update's version (0 = never touched) and the entry's position in it.
+  // A touch: the update's version (0 = never touched), the entry's position in it, and the
+  // update's ring slot (in what would be padding; saves a 64-bit division per chain step).
   struct Link {
     std::uint64_t version = 0;
     std::uint32_t position = 0;
+    std::uint32_t slot = 0;
   };
   struct Slot {
     std::uint64_t version = 0;                // the update held here, for checking the window
@@ -73,9 +77,10 @@ class StalenessTracker {
 
   void check_query(std::uint64_t base_version, std::size_t segment) const;
   void check_touch(std::size_t segment) const;
-  [[nodiscard]] const Slot& slot_of(std::uint64_t version) const;
-  [[nodiscard]] std::uint32_t sparse_count(std::uint64_t base_version, std::size_t flat) const;
+  [[nodiscard]] Link previous(const Link& link) const;
   [[nodiscard]] std::uint32_t dense_count(std::uint64_t base_version, std::size_t segment) const;
+  template <typename LocalIndex>
+  void count(std::uint64_t base_version, std::size_t segment, LocalIndex local, std::span<std::uint32_t> tau_out) const;
 
   std::vector<std::size_t> offset_;  // per segment
   std::vector<std::size_t> size_;

@@ -11,6 +11,7 @@
 // (bounded staleness), so every policy sees the same pushes. Once constructed, apply() does not
 // allocate beyond the tracker's warm-up.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,9 @@ class ServerStep {
  public:
   ServerStep(const ParameterLayout& layout, StepPolicy policy, float learning_rate, std::size_t max_delay);
 
-  // Applies a decoded, validated push (see codec.hpp) to `params`. Throws rnn::Error if the
-  // push claims a base version newer than the server's.
+  // Applies a push that decode() produced for this layout (so every block fits its segment) to
+  // `params`. Throws rnn::Error, changing nothing, if the push claims a base version newer than
+  // the server's; a push that was not validated against the layout is a precondition violation.
   StepResult apply(const Message& push, std::span<float> params);
 
   [[nodiscard]] std::uint64_t version() const { return version_; }
@@ -52,8 +54,8 @@ class ServerStep {
   float learning_rate_;
   std::size_t max_delay_;
   std::uint64_t version_ = 0;
-  StalenessTracker tracker_;
-  std::vector<std::uint32_t> tau_;  // per entry of the block being applied
+  std::optional<StalenessTracker> tracker_;  // per-parameter policy only
+  std::vector<std::uint32_t> tau_;           // per entry of the block being applied
 };
 
 }  // namespace rnn

@@ -1,0 +1,102 @@
+#pragma once
+// Gelenbe's recurrent Random Neural Network (Neural Computation 1989, 1990, 1993).
+//
+// n neurons; w⁺(i,j), w⁻(i,j) ≥ 0 are the rates at which neuron i sends excitatory / inhibitory
+// spikes to j; Λ_i, λ_i are external excitatory / inhibitory arrival rates. In steady state
+//   q_i = min(1, N_i / D_i),  N_i = Λ_i + Σ_j q_j w⁺(j,i),  D_i = r_i + λ_i + Σ_j q_j w⁻(j,i)
+// with firing rates r_i = Σ_j (w⁺(i,j) + w⁻(i,j)) (no departures), or fixed rates per option.
+// q is found by fixed-point iteration from q = 0; failing to converge is an error carrying the
+// residual, never a silent result. A unit with N_i ≥ D_i is saturated: q_i = 1 and nothing flows
+// back through it (its derivatives are 0).
+//
+// Learning (Gelenbe 1993), exact gradients of a loss E(q): with e = ∂E/∂q and
+//   W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i            (0 in the columns of saturated units)
+// the adjoint form (rnn-math.md §1.2) solves z = (I − W)⁻¹ e with one LU factorisation, then
+//   ∂E/∂w⁺(u,v) =  q_u (z_v / D_v − z_u / D_u)
+//   ∂E/∂w⁻(u,v) = −q_u (z_u / D_u + q_v z_v / D_v)
+// (the z_u / D_u terms come from r_u depending on u's outgoing weights; absent with fixed
+// rates). The 1993 paper's own form, ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ for every weight, gives the
+// same values at O(n⁴) cost; it is kept as a reference (gradient_explicit_inverse).
+// Double precision throughout: n is small and the LU solve wants it.
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace rnn {
+
+using VectorD = Eigen::VectorXd;
+using MatrixD = Eigen::MatrixXd;
+using RowVectorD = Eigen::RowVectorXd;
+
+struct RecurrentOptions {
+  double tolerance = 1e-10;        // converged when max_i |q_i(t+1) − q_i(t)| ≤ tolerance
+  int max_iterations = 10000;      // then: rnn::Error with the residual
+  bool rates_from_weights = true;  // r_i = Σ_j w⁺(i,j) + w⁻(i,j); false: the network's fixed `rates`
+  double min_denominator = 1e-12;  // D_i below this (a neuron that neither fires nor is inhibited)
+};
+
+struct SteadyState {
+  VectorD q;
+  VectorD denominator;                  // D_i
+  std::vector<std::uint8_t> saturated;  // 1 where N_i ≥ D_i (q_i clamped at 1)
+  int iterations = 0;
+  double residual = 0.0;  // max |Δq| of the last iteration
+};
+
+// The 1993 loss: E = ½ Σ_i a_i (q_i − y_i)² over the output neurons (a_i > 0; 0 elsewhere).
+struct Pattern {
+  VectorD excitatory;  // Λ
+  VectorD inhibitory;  // λ
+  VectorD target;      // y (entries where a_i = 0 are ignored)
+};
+
+struct RecurrentGradient {
+  MatrixD w_plus;
+  MatrixD w_minus;
+  void resize(Eigen::Index n) {
+    w_plus.setZero(n, n);
+    w_minus.setZero(n, n);
+  }
+};
+
+class RecurrentRnn {
+ public:
+  explicit RecurrentRnn(Eigen::Index n, RecurrentOptions options = {});
+
+  [[nodiscard]] Eigen::Index size() const { return w_plus.rows(); }
+  [[nodiscard]] const RecurrentOptions& options() const { return options_; }
+  [[nodiscard]] VectorD firing_rates() const;
+
+  // Throws rnn::Error if the iteration does not converge, or on inputs of the wrong size or
+  // negative rates.
+  [[nodiscard]] SteadyState solve(const VectorD& excitatory, const VectorD& inhibitory) const;
+
+  // ∂E/∂w± for a loss with gradient e = ∂E/∂q at `state`, added into `out` (sized n × n).
+  void add_gradient_adjoint(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
+  void add_gradient_explicit_inverse(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
+
+  // Uniform weights in [0, scale) (seeded), so each neuron's total rate starts near n · scale.
+  void randomise(std::uint64_t seed, double scale);
+
+  MatrixD w_plus;  // (i, j): from i to j
+  MatrixD w_minus;
+  VectorD rates;  // used when options().rates_from_weights is false
+
+ private:
+  RecurrentOptions options_;
+};
+
+enum class GradientForm : std::uint8_t { adjoint, explicit_inverse };
+
+// Loss and its gradient summed over `patterns` (OpenMP over patterns, one LU per pattern).
+// `output_weights` holds a_i. Returns Σ_patterns E.
+double loss_and_gradient(const RecurrentRnn& network, std::span<const Pattern> patterns, const VectorD& output_weights,
+                         RecurrentGradient& gradient, GradientForm form = GradientForm::adjoint);
+
+// One batch gradient-descent step, w ← max(0, w − η ∂E/∂w) (the 1993 rule for weights that
+// would turn negative). Returns the loss before the step.
+double learning_step(RecurrentRnn& network, std::span<const Pattern> patterns, const VectorD& output_weights,
+                     double learning_rate, GradientForm form = GradientForm::adjoint);
+
+}  // namespace rnn
