@@ -1,0 +1,189 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "rnn/core/error.hpp"
+#include "rnn/core/rng.hpp"
+#include "rnn/gelenbe/recurrent.hpp"
+
+namespace rnn {
+namespace {
+
+struct Problem {
+  RecurrentRnn network;
+  std::vector<Pattern> patterns;
+  VectorD output_weights;
+};
+
+// A random network with self-connections (the u = v terms), random external rates, and a loss
+// on the last half of the neurons.
+Problem random_problem(Eigen::Index n, std::uint64_t seed, bool rates_from_weights) {
+  RecurrentOptions options;
+  options.rates_from_weights = rates_from_weights;
+  options.tolerance = 1e-14;
+  Problem p{RecurrentRnn(n, options), {}, VectorD::Zero(n)};
+  p.network.randomise(seed, 0.5);
+  Rng rng(seed, 1);
+  for (Eigen::Index i = 0; i < n; ++i) p.network.rates[i] = 1.0 + rng.uniform();
+  for (Eigen::Index i = n / 2; i < n; ++i) p.output_weights[i] = 0.5 + rng.uniform();
+  for (int k = 0; k < 3; ++k) {
+    Pattern pattern{VectorD(n), VectorD(n), VectorD(n)};
+    for (Eigen::Index i = 0; i < n; ++i) {
+      pattern.excitatory[i] = 0.6 * rng.uniform();
+      pattern.inhibitory[i] = 0.3 * rng.uniform();
+      pattern.target[i] = rng.uniform();
+    }
+    p.patterns.push_back(pattern);
+  }
+  return p;
+}
+
+double loss_of(const Problem& p) {
+  RecurrentGradient unused;
+  return loss_and_gradient(p.network, p.patterns, p.output_weights, unused);
+}
+
+// Central differences over every weight, w⁺ and w⁻, diagonal included.
+void check_against_finite_differences(Problem& p, const RecurrentGradient& g) {
+  const double h = 1e-6;
+  for (MatrixD* w : {&p.network.w_plus, &p.network.w_minus}) {
+    const MatrixD& analytic = w == &p.network.w_plus ? g.w_plus : g.w_minus;
+    for (Eigen::Index u = 0; u < w->rows(); ++u) {
+      for (Eigen::Index v = 0; v < w->cols(); ++v) {
+        const double saved = (*w)(u, v);
+        (*w)(u, v) = saved + h;
+        const double up = loss_of(p);
+        (*w)(u, v) = saved - h;
+        const double down = loss_of(p);
+        (*w)(u, v) = saved;
+        const double numeric = (up - down) / (2 * h);
+        CAPTURE(u);
+        CAPTURE(v);
+        REQUIRE(analytic(u, v) == doctest::Approx(numeric).epsilon(1e-6).scale(1e-3));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("steady state solves q = N(q) / D(q)") {
+  Problem p = random_problem(6, 1, true);
+  const auto s = p.network.solve(p.patterns[0].excitatory, p.patterns[0].inhibitory);
+  const VectorD r = p.network.firing_rates();
+  CHECK(r.isApprox((p.network.w_plus + p.network.w_minus).rowwise().sum()));
+  const VectorD n = p.patterns[0].excitatory + p.network.w_plus.transpose() * s.q;
+  const VectorD d = r + p.patterns[0].inhibitory + p.network.w_minus.transpose() * s.q;
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    CHECK(s.q[i] == doctest::Approx(std::min(1.0, n[i] / d[i])).epsilon(1e-12));
+    CHECK(s.q[i] >= 0.0);
+  }
+  CHECK(s.residual <= 1e-14);
+}
+
+TEST_CASE("recurrent gradients match finite differences, with rates from weights and fixed") {
+  for (const bool from_weights : {true, false}) {
+    CAPTURE(from_weights);
+    Problem p = random_problem(5, 3, from_weights);
+    RecurrentGradient g;
+    loss_and_gradient(p.network, p.patterns, p.output_weights, g);
+    check_against_finite_differences(p, g);
+  }
+}
+
+TEST_CASE("the adjoint form equals Gelenbe's 1993 (I - W)^-1 formulation") {
+  for (const bool from_weights : {true, false}) {
+    Problem p = random_problem(7, 5, from_weights);
+    RecurrentGradient adjoint;
+    RecurrentGradient inverse;
+    loss_and_gradient(p.network, p.patterns, p.output_weights, adjoint, GradientForm::adjoint);
+    loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
+    CHECK((adjoint.w_plus - inverse.w_plus).cwiseAbs().maxCoeff() <=
+          1e-12 * (1 + inverse.w_plus.cwiseAbs().maxCoeff()));
+    CHECK((adjoint.w_minus - inverse.w_minus).cwiseAbs().maxCoeff() <=
+          1e-12 * (1 + inverse.w_minus.cwiseAbs().maxCoeff()));
+    CHECK(adjoint.w_plus.cwiseAbs().maxCoeff() > 1e-6);  // not trivially zero
+  }
+}
+
+TEST_CASE("a saturated neuron is clamped at 1 and passes no gradient") {
+  // Fixed rates, so that weights into neuron 4 change nothing but neuron 4's own N and D.
+  Problem p = random_problem(5, 7, false);
+  for (auto& pattern : p.patterns) pattern.excitatory[4] = 50.0;  // far more than neuron 4 can fire away
+  const auto s = p.network.solve(p.patterns[0].excitatory, p.patterns[0].inhibitory);
+  REQUIRE(s.saturated[4] == 1);
+  CHECK(s.q[4] == 1.0);
+  RecurrentGradient g;
+  loss_and_gradient(p.network, p.patterns, p.output_weights, g);
+  // Weights into neuron 4 only change N_4 and D_4, which the clamp ignores.
+  for (Eigen::Index u = 0; u < 4; ++u) {
+    CHECK(g.w_plus(u, 4) == 0.0);
+    CHECK(g.w_minus(u, 4) == 0.0);
+  }
+  check_against_finite_differences(p, g);
+  // With rates from weights the same network still checks out (weights into 4 move r_u then).
+  Problem coupled = random_problem(5, 7, true);
+  for (auto& pattern : coupled.patterns) pattern.excitatory[4] = 50.0;
+  RecurrentGradient gc;
+  loss_and_gradient(coupled.network, coupled.patterns, coupled.output_weights, gc);
+  check_against_finite_differences(coupled, gc);
+}
+
+TEST_CASE("the solver reports non-convergence with its residual instead of returning numbers") {
+  // Fixed firing rates far below the outgoing weights (not a physical network: r_i < Σ_j w(i,j)).
+  // The iteration falls into a cycle between two states and never settles.
+  RecurrentOptions options;
+  options.rates_from_weights = false;
+  options.max_iterations = 20000;
+  RecurrentRnn network(3, options);
+  network.w_plus << 0, 9.64, 0, 11.35, 0, 0, 0, 0, 7.51;
+  network.w_minus << 134.78, 0, 9.24, 95.94, 230.51, 129.54, 0, 0, 145.44;
+  network.rates << 0.71, 0.15, 0.11;
+  const VectorD excitatory = (VectorD(3) << 0.17, 0.41, 0.24).finished();
+  CHECK_THROWS_WITH_AS((void)network.solve(excitatory, VectorD::Zero(3)), doctest::Contains("did not converge"), Error);
+  CHECK_THROWS_WITH_AS((void)network.solve(excitatory, VectorD::Zero(3)), doctest::Contains("residual"), Error);
+  // The same weights with rates derived from them are a physical network, and converge.
+  RecurrentRnn physical(3);
+  physical.w_plus = network.w_plus;
+  physical.w_minus = network.w_minus;
+  CHECK_NOTHROW((void)physical.solve(excitatory, VectorD::Zero(3)));
+}
+
+TEST_CASE("bad inputs are errors") {
+  RecurrentRnn network(3);
+  CHECK_THROWS_AS((void)network.solve(VectorD::Zero(2), VectorD::Zero(3)), Error);
+  CHECK_THROWS_AS((void)network.solve(-VectorD::Ones(3), VectorD::Zero(3)), Error);
+  CHECK_THROWS_AS(RecurrentRnn(0), Error);
+}
+
+TEST_CASE("Gelenbe learning associates patterns: outputs reach their targets, weights stay >= 0") {
+  // Four input patterns (one neuron of 0-3 receives excitatory arrivals at rate 1, the others
+  // 0.2) are associated with four random target vectors in [0.2, 0.8] on neurons 4-7.
+  const Eigen::Index n = 8;
+  RecurrentRnn network(n);
+  network.randomise(1, 0.3);
+  Rng rng(11);
+  std::vector<Pattern> patterns;
+  for (Eigen::Index k = 0; k < 4; ++k) {
+    Pattern p{VectorD::Zero(n), VectorD::Zero(n), VectorD::Zero(n)};
+    for (Eigen::Index i = 0; i < 4; ++i) p.excitatory[i] = i == k ? 1.0 : 0.2;
+    for (Eigen::Index i = 4; i < n; ++i) p.target[i] = 0.2 + 0.6 * rng.uniform();
+    patterns.push_back(p);
+  }
+  VectorD outputs = VectorD::Zero(n);
+  outputs.tail(4).setOnes();
+  const double first = learning_step(network, patterns, outputs, 0.02);
+  double last = first;
+  for (int step = 0; step < 3000; ++step) last = learning_step(network, patterns, outputs, 0.02);
+  MESSAGE("pattern association: loss " << first << " -> " << last);
+  CHECK(last < first * 1e-3);
+  for (const auto& p : patterns) {
+    const auto s = network.solve(p.excitatory, p.inhibitory);
+    for (Eigen::Index i = 4; i < n; ++i) CHECK(std::fabs(s.q[i] - p.target[i]) < 0.01);
+  }
+  CHECK(network.w_plus.minCoeff() >= 0.0);
+  CHECK(network.w_minus.minCoeff() >= 0.0);
+}
+
+}  // namespace rnn
