@@ -30,10 +30,12 @@ struct Recipe {
   float lr_decay;
   int batch;
   float dropout;
+  float output_scale = 5.0F;  // logits = scale · q for models whose output is a probability q
 };
 
 Recipe default_recipe(const std::string& model) {
   if (model == "rnl_deep" || model == "rnl_hybrid" || model == "cnn_rnl") return {3e-3F, 0.8F, 128, 0.0F};
+  if (model == "gelenbe_ff") return {3e-3F, 0.8F, 128, 0.0F, 10.0F};
   if (model == "cnn") return {1e-3F, 0.5F, 32, 0.25F};
   return {1e-3F, 0.7F, 128, 0.0F};
 }
@@ -54,7 +56,7 @@ struct Cli {
   std::string save;
   std::string load;
   bool eval_only = false;
-  float output_scale = 5.0F;
+  std::optional<float> output_scale;
   std::optional<float> dropout;
   std::string rnl_init = "scaled";
   float rnl_gain = 0.8F;
@@ -83,7 +85,7 @@ int run(const Cli& cli, const CLI::App& app) {
       throw rnn::Error(fmt::format("{} holds a {} model but --model {} was given", cli.load, model->name(), cli.model));
     }
   } else {
-    model_options.output_scale = cli.output_scale;
+    model_options.output_scale = cli.output_scale.value_or(default_recipe(cli.model).output_scale);
     model_options.dropout = cli.dropout.value_or(default_recipe(cli.model).dropout);
     model_options.rnl.init = cli.rnl_init == "keras" ? rnn::RnlInit::keras_uniform : rnn::RnlInit::scaled_uniform;
     model_options.rnl.gain = cli.rnl_gain;
@@ -216,7 +218,8 @@ int main(int argc, char** argv) {
   app.add_option("--load", cli.load, "Start from this model file (continue training, or --eval-only)")
       ->check(CLI::ExistingFile);
   app.add_flag("--eval-only", cli.eval_only, "With --load: only report test loss and accuracy");
-  app.add_option("--output-scale", cli.output_scale, "RNL output models: logits = scale * q")
+  app.add_option("--output-scale", cli.output_scale,
+                 "Models whose output is a probability q (RNL, gelenbe_ff): logits = scale * q [5; gelenbe_ff 10]")
       ->check(CLI::Range(1e-3, 1e3))
       ->capture_default_str();
   app.add_option("--dropout", cli.dropout,

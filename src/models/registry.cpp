@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/gelenbe/dense_nuclei.hpp"
+#include "rnn/gelenbe/feedforward.hpp"
 #include "rnn/layers/activation.hpp"
 #include "rnn/layers/conv2d.hpp"
 #include "rnn/layers/dense.hpp"
@@ -17,6 +19,7 @@ namespace {
 
 constexpr int kHidden = 512;
 constexpr int kCnnDense = 128;
+constexpr int kGelenbeHidden = 128;
 
 // Builds a chain layer by layer, tracking the current shape.
 class Builder {
@@ -32,6 +35,11 @@ class Builder {
                               : AffineInit{default_init, 0.1F, 0.0F};
   }
 
+  Builder& gelenbe_ff(std::vector<int> sizes) {
+    sizes.insert(sizes.begin(), width());
+    return add(std::make_unique<GelenbeFeedforward>(std::move(sizes)));
+  }
+  Builder& nuclei(int out) { return add(std::make_unique<DenseNuclei>(width(), out)); }
   Builder& rnl(int out) { return add(std::make_unique<RandomNeuralLayer>(width(), out, options_.rnl)); }
   Builder& dense(int out, WeightInit init) { return add(std::make_unique<Dense>(width(), out, affine(init))); }
   Builder& conv(int filters) { return add(std::make_unique<Conv2D>(shape(), filters, affine(WeightInit::he_uniform))); }
@@ -60,7 +68,8 @@ class Builder {
 }  // namespace
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"rnl_deep", "rnl_hybrid", "mlp", "cnn", "cnn_rnl"};
+  static const std::vector<std::string> names{"rnl_deep", "rnl_hybrid", "mlp",   "cnn",
+                                              "cnn_rnl",  "gelenbe_ff", "nuclei"};
   return names;
 }
 
@@ -80,6 +89,10 @@ std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& opt
   } else if (name == "cnn_rnl") {
     b.conv(32).relu().pool().conv(64).relu().pool().flatten();
     b.rnl(kCnnDense).dropout().rnl(classes).scale();
+  } else if (name == "gelenbe_ff") {
+    b.gelenbe_ff({kGelenbeHidden, classes}).scale();
+  } else if (name == "nuclei") {
+    b.nuclei(kHidden).dense(classes, WeightInit::glorot_uniform);
   } else {
     throw Error(fmt::format("unknown model '{}' (choose one of: {})", name, fmt::join(model_names(), ", ")));
   }

@@ -20,35 +20,7 @@ namespace {
 
 using test::Tolerance;
 
-// Runs forward/backward once, then checks every parameter partial and every input partial.
-void check_layer(Layer& layer, Matrix x, Rng& rng, const Tolerance& tol = {}) {
-  ParameterLayout layout;
-  layer.declare_parameters(layout, "layer");
-  std::vector<float> params(layout.size());
-  layer.initialise(params, rng);
-  auto state = layer.make_state();
-
-  Matrix y;
-  layer.forward(params, x, y, state.get(), true);
-  REQUIRE(y.cols() == layer.output_shape().size());
-  const Matrix g = test::random_matrix(y.rows(), y.cols(), rng, -1.0F, 1.0F);
-  std::vector<float> grad(layout.size(), std::nanf(""));
-  Matrix dx;
-  layer.backward(params, x, y, g, &dx, grad, state.get());
-  REQUIRE(dx.rows() == x.rows());
-  REQUIRE(dx.cols() == x.cols());
-
-  const auto loss = [&] {
-    Matrix out;
-    auto fresh = layer.make_state();
-    layer.forward(params, x, out, fresh.get(), true);
-    return test::weighted_sum(out, g);
-  };
-  CHECK(test::check_partials(params, grad, loss, tol, {}, "parameter") == 0);
-  std::vector<float> dx_flat(dx.data(), dx.data() + dx.size());
-  CHECK(test::check_partials(std::span(x.data(), static_cast<std::size_t>(x.size())), dx_flat, loss, tol, {},
-                             "input") == 0);
-}
+using test::check_layer;
 
 TEST_CASE("rnl gradients match finite differences") {
   Rng rng(11);

@@ -24,6 +24,8 @@ TEST_CASE("model shapes and parameter counts") {
   CHECK(make_model("mlp")->parameter_count() == 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10);
   CHECK(make_model("rnl_hybrid")->parameter_count() == 2 * (784 * 512 + 512 * 512) + 512 * 10 + 10);
   CHECK(make_model("cnn_rnl")->parameter_count() == 320 + 18496 + 2 * (3136 * 128 + 128 * 10));
+  CHECK(make_model("gelenbe_ff")->parameter_count() == 2 * (784 * 128 + 128 * 10));
+  CHECK(make_model("nuclei")->parameter_count() == 784 * 512 + 512 * 10 + 10);
   for (const auto& name : model_names()) {
     const auto model = make_model(name);
     CHECK(model->output_shape().size() == 10);

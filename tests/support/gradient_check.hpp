@@ -10,6 +10,7 @@
 
 #include "rnn/core/rng.hpp"
 #include "rnn/core/tensor.hpp"
+#include "rnn/layers/layer.hpp"
 
 namespace rnn::test {
 
@@ -72,6 +73,36 @@ inline std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count,
   }
   for (std::size_t k = 0; k < count; ++k) out.push_back(rng.below(n));
   return out;
+}
+
+// Runs forward/backward once, then checks every parameter partial and every input partial.
+inline void check_layer(Layer& layer, Matrix x, Rng& rng, const Tolerance& tol = {}) {
+  ParameterLayout layout;
+  layer.declare_parameters(layout, "layer");
+  std::vector<float> params(layout.size());
+  layer.initialise(params, rng);
+  auto state = layer.make_state();
+
+  Matrix y;
+  layer.forward(params, x, y, state.get(), true);
+  REQUIRE(y.cols() == layer.output_shape().size());
+  const Matrix g = test::random_matrix(y.rows(), y.cols(), rng, -1.0F, 1.0F);
+  std::vector<float> grad(layout.size(), std::nanf(""));
+  Matrix dx;
+  layer.backward(params, x, y, g, &dx, grad, state.get());
+  REQUIRE(dx.rows() == x.rows());
+  REQUIRE(dx.cols() == x.cols());
+
+  const auto loss = [&] {
+    Matrix out;
+    auto fresh = layer.make_state();
+    layer.forward(params, x, out, fresh.get(), true);
+    return test::weighted_sum(out, g);
+  };
+  CHECK(test::check_partials(params, grad, loss, tol, {}, "parameter") == 0);
+  std::vector<float> dx_flat(dx.data(), dx.data() + dx.size());
+  CHECK(test::check_partials(std::span(x.data(), static_cast<std::size_t>(x.size())), dx_flat, loss, tol, {},
+                             "input") == 0);
 }
 
 }  // namespace rnn::test
