@@ -1,8 +1,10 @@
 #pragma once
-// Top-k selection by magnitude in linear expected time: one nth_element (introselect) over a
-// scratch copy of |g| finds the k-th largest magnitude t, then one scan in index order keeps the
-// entries above t and as many entries equal to t as k needs (lowest indices first). The output
-// indices come out sorted, which the delta + varint encoding needs, with no sort.
+// Top-k selection by magnitude in linear expected time. For a large tensor and a small k (AdaComp's
+// 1 %), a strided sample of 4096 magnitudes gives a cut that about 2k entries pass; one scan keeps
+// those, and nth_element (introselect) among them finds the exact k-th largest magnitude t. Else,
+// or if fewer than k passed the cut, nth_element runs over all of |g|. Either way the entries
+// above t and as many equal to t as k needs (lowest indices first) are kept, in index order, so
+// the output is sorted for the delta + varint encoding with no sort.
 #include <cstdint>
 #include <span>
 #include <utility>
