@@ -1,10 +1,13 @@
 // Gelenbe's recurrent RNN: one learning step for one pattern (steady state + exact gradient of
-// all 2n² weights), single thread, over n = 16 … 512:
+// all 2n² weights), single thread, over n = 16 … 512. All three are O(n³):
 //   Adjoint            one LU solve, z = (I − W)⁻¹ e, then O(n²) outer products (rnn-math.md §1.2)
 //   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly, then for every weight the
-//                      row vector γ(u,v) (I − W)⁻¹: O(n⁴), run up to n = 256
-//   InverseTimesError  the explicit inverse used well: z = (I − W)⁻¹ e by inverting instead of
-//                      solving, O(n³) — what a careful 1993-style code would do
+//                      vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse) and its dot
+//                      product with e
+//   InverseTimesError  the adjoint's algebra with z from an explicit inverse: isolates the gain
+//                      of solving over inverting
+// and, as issue 3 words the form to avoid ("an inverse times n² vectors"):
+//   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse: O(n⁴), to n = 256
 // Complexity fits (oNCubed) are printed for the O(n³) forms.
 // Run: build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
 #include <benchmark/benchmark.h>
@@ -56,18 +59,52 @@ void BM_ExplicitInverse(benchmark::State& st) {
     s.network.add_gradient_explicit_inverse(state, loss_gradient(s, state), g);
     benchmark::DoNotOptimize(g.w_plus.data());
   }
+  st.SetComplexityN(st.range(0));
+}
+
+rnn::MatrixD identity_minus_w(const Setup& s, const rnn::SteadyState& state) {
+  const Eigen::Index n = s.network.size();
+  rnn::MatrixD a = -(s.network.w_plus - s.network.w_minus * state.q.asDiagonal());
+  for (Eigen::Index i = 0; i < n; ++i) a.col(i) /= state.denominator[i];
+  a.diagonal().array() += 1.0;
+  return a;
+}
+
+void BM_InverseTimesVectors(benchmark::State& st) {
+  const auto s = make_setup(st.range(0));
+  const Eigen::Index n = st.range(0);
+  rnn::MatrixD gp(n, n);
+  rnn::MatrixD gm(n, n);
+  rnn::RowVectorD gamma(n);
+  for (auto _ : st) {
+    const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
+    const rnn::MatrixD inverse = identity_minus_w(s, state).inverse();
+    const rnn::VectorD e = loss_gradient(s, state);
+    const rnn::VectorD& q = state.q;
+    const rnn::VectorD& d = state.denominator;
+    for (Eigen::Index u = 0; u < n; ++u) {
+      for (Eigen::Index v = 0; v < n; ++v) {
+        gamma.setZero();
+        gamma[v] += q[u] / d[v];
+        gamma[u] -= q[u] / d[u];
+        gp(u, v) = (gamma * inverse).dot(e.transpose());
+        gamma.setZero();
+        gamma[v] -= q[u] * q[v] / d[v];
+        gamma[u] -= q[u] / d[u];
+        gm(u, v) = (gamma * inverse).dot(e.transpose());
+      }
+    }
+    benchmark::DoNotOptimize(gp.data());
+    benchmark::DoNotOptimize(gm.data());
+  }
 }
 
 // The adjoint's algebra with z from an explicit inverse: isolates "invert" vs "solve".
 void BM_InverseTimesError(benchmark::State& st) {
   const auto s = make_setup(st.range(0));
-  const Eigen::Index n = st.range(0);
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    rnn::MatrixD a = -(s.network.w_plus - s.network.w_minus * state.q.asDiagonal());
-    for (Eigen::Index i = 0; i < n; ++i) a.col(i) /= state.denominator[i];
-    a.diagonal().array() += 1.0;
-    const rnn::VectorD z = a.inverse() * loss_gradient(s, state);
+    const rnn::VectorD z = identity_minus_w(s, state).inverse() * loss_gradient(s, state);
     const rnn::VectorD zt = z.cwiseQuotient(state.denominator);
     const rnn::VectorD qz = state.q.cwiseProduct(zt);
     rnn::MatrixD gp = state.q * zt.transpose();
@@ -90,8 +127,20 @@ BENCHMARK(BM_InverseTimesError)
     ->Range(16, 512)
     ->Unit(benchmark::kMillisecond)
     ->Complexity(benchmark::oNCubed);
-BENCHMARK(BM_ExplicitInverse)->RangeMultiplier(2)->Range(16, 256)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_InverseTimesVectors)->RangeMultiplier(2)->Range(16, 256)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExplicitInverse)
+    ->RangeMultiplier(2)
+    ->Range(16, 512)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity(benchmark::oNCubed);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  Eigen::setNbThreads(1);  // every form on one thread, whatever OMP_NUM_THREADS says
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -10,7 +10,8 @@ namespace rnn {
 namespace {
 
 struct NucleiState final : LayerState {
-  Matrix slope;  // dy/dz, then g ∘ dy/dz in backward
+  Matrix slope;  // dy/dz from forward
+  Matrix dz;     // g ∘ dy/dz in backward (a separate buffer keeps backward repeatable)
 };
 
 }  // namespace
@@ -22,8 +23,12 @@ NucleusResponse nucleus_response(float z, const DenseNucleiOptions& o) {
   const double a = coupling * inhibition;
   const double b = -((o.excitatory + o.rate) * coupling + n * inhibition + o.rate);
   const double c = n * o.excitatory;
-  const double root = std::sqrt(b * b - 4.0 * a * c);
+  // The discriminant is positive for valid options; max() only guards against rounding.
+  const double root = std::sqrt(std::max(0.0, b * b - 4.0 * a * c));
   const double q = 2.0 * c / (-b + root);
+  // With λ⁻ < λ⁺ the root can exceed 1 at small z: the cluster saturates, q is clamped at 1 and
+  // passes no gradient, as for any saturated random neuron.
+  if (q >= 1.0) return {1.0F, 0.0F};
   const double slope = z < 0.0F ? 0.0 : (coupling * q * q - n * q) / root;
   return {static_cast<float>(q), static_cast<float>(slope)};
 }
@@ -74,13 +79,14 @@ void DenseNuclei::forward(std::span<const float> params, const Matrix& x, Matrix
 void DenseNuclei::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy,
                            Matrix* dx, std::span<float> grad, LayerState* state) const {
   auto& st = static_cast<NucleiState&>(*state);
-  st.slope.array() *= dy.array();  // ∂L/∂z
+  st.dz.resize(dy.rows(), dy.cols());
+  st.dz.array() = st.slope.array() * dy.array();  // ∂L/∂z
   MatrixMap g(grad.data() + weights_offset_, inputs_, outputs_);
-  g.noalias() = x.transpose() * st.slope;
+  g.noalias() = x.transpose() * st.dz;
   if (dx != nullptr) {
     const ConstMatrixMap w(params.data() + weights_offset_, inputs_, outputs_);
     dx->resize(x.rows(), inputs_);
-    dx->noalias() = st.slope * w.transpose();
+    dx->noalias() = st.dz * w.transpose();
   }
 }
 

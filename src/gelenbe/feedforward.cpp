@@ -10,15 +10,16 @@
 namespace rnn {
 namespace {
 
+// Every buffer is per neuron layer, so each keeps its shape from call to call (no reallocation
+// once the batch size is steady).
 struct FeedforwardState final : LayerState {
-  std::vector<Matrix> q;      // per neuron layer 0 … L (q[L] is also the output)
-  std::vector<Matrix> inv_d;  // 1 / D per neuron layer
+  std::vector<Matrix> q;      // q[0 … L]; q[L] is also the output
+  std::vector<Matrix> inv_d;  // 1 / D
   std::vector<RowVector> rates;
-  Matrix delta;  // ∂E/∂q of the layer being processed
-  Matrix a;
-  Matrix b;
-  Matrix next_delta;
-  RowVector rate_grad;
+  std::vector<Matrix> delta;  // ∂E/∂q
+  std::vector<Matrix> a;      // ∂E/∂N
+  std::vector<Matrix> b;      // ∂E/∂D
+  std::vector<RowVector> rate_grad;
 };
 
 }  // namespace
@@ -63,6 +64,10 @@ std::unique_ptr<LayerState> GelenbeFeedforward::create_state(std::uint64_t /*str
   st->q.resize(sizes_.size());
   st->inv_d.resize(sizes_.size());
   st->rates.resize(sizes_.size());
+  st->delta.resize(sizes_.size());
+  st->a.resize(sizes_.size());
+  st->b.resize(sizes_.size());
+  st->rate_grad.resize(sizes_.size());
   return st;
 }
 
@@ -112,17 +117,19 @@ void GelenbeFeedforward::backward(std::span<const float> params, const Matrix& x
                                   Matrix* dx, std::span<float> grad, LayerState* state) const {
   auto& st = static_cast<FeedforwardState&>(*state);
   const Eigen::Index batch = x.rows();
-  st.delta = dy;
-  // a = δ m / D and b = −δ q m / D for neuron layer l, in st.a / st.b.
+  st.delta[layers()] = dy;
+  // a = δ m / D and b = −δ q m / D for neuron layer l.
   auto local = [&](std::size_t l) {
     const Matrix& q = st.q[l];
-    st.a.resize(batch, sizes_[l]);
-    st.b.resize(batch, sizes_[l]);
+    Matrix& a = st.a[l];
+    Matrix& b = st.b[l];
+    a.resize(batch, sizes_[l]);
+    b.resize(batch, sizes_[l]);
     for (Eigen::Index i = 0; i < q.size(); ++i) {
       const float open = q.data()[i] < 1.0F ? 1.0F : 0.0F;
-      const float a = st.delta.data()[i] * open * st.inv_d[l].data()[i];
-      st.a.data()[i] = a;
-      st.b.data()[i] = -a * q.data()[i];
+      const float ai = st.delta[l].data()[i] * open * st.inv_d[l].data()[i];
+      a.data()[i] = ai;
+      b.data()[i] = -ai * q.data()[i];
     }
   };
   // Row j of W_l also carries r^l_j: add Σ_batch b^l_j to every entry of that row of W⁺_l, W⁻_l.
@@ -130,30 +137,32 @@ void GelenbeFeedforward::backward(std::span<const float> params, const Matrix& x
     const std::size_t tensor = static_cast<std::size_t>(sizes_[l]) * static_cast<std::size_t>(sizes_[l + 1]);
     MatrixMap gp(grad.data() + offsets_[l], sizes_[l], sizes_[l + 1]);
     MatrixMap gm(grad.data() + offsets_[l] + tensor, sizes_[l], sizes_[l + 1]);
-    st.rate_grad.resize(sizes_[l]);
-    column_sums(st.b, st.rate_grad.data());
-    gp.colwise() += st.rate_grad.transpose();
-    gm.colwise() += st.rate_grad.transpose();
+    st.rate_grad[l].resize(sizes_[l]);
+    column_sums(st.b[l], st.rate_grad[l].data());
+    gp.colwise() += st.rate_grad[l].transpose();
+    gm.colwise() += st.rate_grad[l].transpose();
   };
   for (std::size_t l = layers(); l >= 1; --l) {
     local(l);
     const std::size_t tensor = static_cast<std::size_t>(sizes_[l - 1]) * static_cast<std::size_t>(sizes_[l]);
     MatrixMap gp(grad.data() + offsets_[l - 1], sizes_[l - 1], sizes_[l]);
     MatrixMap gm(grad.data() + offsets_[l - 1] + tensor, sizes_[l - 1], sizes_[l]);
-    gp.noalias() = st.q[l - 1].transpose() * st.a;
-    gm.noalias() = st.q[l - 1].transpose() * st.b;
+    gp.noalias() = st.q[l - 1].transpose() * st.a[l];
+    gm.noalias() = st.q[l - 1].transpose() * st.b[l];
     if (l < layers()) add_rate_terms(l);
-    st.next_delta.resize(batch, sizes_[l - 1]);
-    st.next_delta.noalias() = st.a * weights(params, l - 1, true).transpose();
-    st.next_delta.noalias() += st.b * weights(params, l - 1, false).transpose();
-    st.delta.swap(st.next_delta);
+    Matrix& below = st.delta[l - 1];
+    below.resize(batch, sizes_[l - 1]);
+    below.noalias() = st.a[l] * weights(params, l - 1, true).transpose();
+    below.noalias() += st.b[l] * weights(params, l - 1, false).transpose();
   }
   local(0);
   add_rate_terms(0);
   if (dx != nullptr) {
-    // ∂q⁰/∂x: through Λ for x ≥ 0 (a), through λ = −x for x < 0 (−b).
+    // ∂q⁰/∂x: through Λ for x ≥ 0 (a), through λ = −x for x < 0 (−b; zero in fact, since an
+    // input neuron with Λ = 0 has q⁰ = 0 whatever λ is).
     dx->resize(batch, sizes_[0]);
-    for (Eigen::Index i = 0; i < x.size(); ++i) dx->data()[i] = x.data()[i] >= 0.0F ? st.a.data()[i] : -st.b.data()[i];
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      dx->data()[i] = x.data()[i] >= 0.0F ? st.a[0].data()[i] : -st.b[0].data()[i];
   }
 }
 

@@ -1,6 +1,7 @@
 #include "rnn/gelenbe/recurrent.hpp"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <Eigen/LU>
 #include <algorithm>
@@ -20,12 +21,22 @@ void check_rates(const VectorD& v, Eigen::Index n, const char* what) {
       throw Error(fmt::format("{}[{}] = {} (rates must be finite and ≥ 0)", what, i, v[i]));
 }
 
-// z̃_i = z_i / D_i on unsaturated units, 0 on saturated ones: the factor every weight derivative
-// of unit i carries.
+void check_weights(const MatrixD& w, Eigen::Index n, const char* what) {
+  if (w.rows() != n || w.cols() != n) throw Error(fmt::format("{} must be {} x {}", what, n, n));
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    if (!(w.data()[i] >= 0.0) || !std::isfinite(w.data()[i]))
+      throw Error(fmt::format("{} holds {} (weights must be finite and ≥ 0)", what, w.data()[i]));
+}
+
+bool passes_gradient(const SteadyState& s, Eigen::Index i) {
+  return s.saturated[static_cast<std::size_t>(i)] == 0;
+}
+
+// z̃_i = z_i / D_i on units that pass gradients, 0 on the others: the factor every weight
+// derivative of unit i carries.
 VectorD scaled_adjoint(const SteadyState& s, const VectorD& z) {
   VectorD out(z.size());
-  for (Eigen::Index i = 0; i < z.size(); ++i)
-    out[i] = s.saturated[static_cast<std::size_t>(i)] != 0 ? 0.0 : z[i] / s.denominator[i];
+  for (Eigen::Index i = 0; i < z.size(); ++i) out[i] = passes_gradient(s, i) ? z[i] / s.denominator[i] : 0.0;
   return out;
 }
 
@@ -34,6 +45,8 @@ VectorD scaled_adjoint(const SteadyState& s, const VectorD& z) {
 RecurrentRnn::RecurrentRnn(Eigen::Index n, RecurrentOptions options)
     : w_plus(MatrixD::Zero(n, n)), w_minus(MatrixD::Zero(n, n)), rates(VectorD::Zero(n)), options_(options) {
   if (n < 1) throw Error("a recurrent RNN needs at least one neuron");
+  if (!(options_.tolerance > 0.0) || options_.max_iterations < 1 || !(options_.min_denominator > 0.0))
+    throw Error("recurrent RNN options: tolerance and min_denominator must be > 0, max_iterations ≥ 1");
 }
 
 VectorD RecurrentRnn::firing_rates() const {
@@ -49,6 +62,8 @@ void RecurrentRnn::randomise(std::uint64_t seed, double scale) {
 
 SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibitory) const {
   const Eigen::Index n = size();
+  check_weights(w_plus, n, "w_plus");
+  check_weights(w_minus, n, "w_minus");
   check_rates(excitatory, n, "excitatory arrival rate Λ");
   check_rates(inhibitory, n, "inhibitory arrival rate λ");
   const VectorD r = firing_rates();
@@ -58,39 +73,69 @@ SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibi
   VectorD numerator(n);
   VectorD next(n);
   s.denominator.resize(n);
-  for (s.iterations = 1; s.iterations <= options_.max_iterations; ++s.iterations) {
+  // next = min(1, N(q) / D(q)) with N, D at the current q; returns max |next − q|, the amount
+  // by which q fails the steady-state equations.
+  auto step = [&] {
     numerator.noalias() = excitatory + w_plus.transpose() * s.q;
     s.denominator.noalias() = r + inhibitory + w_minus.transpose() * s.q;
     s.denominator = s.denominator.cwiseMax(options_.min_denominator);
     next = numerator.cwiseQuotient(s.denominator).cwiseMin(1.0);
-    s.residual = (next - s.q).cwiseAbs().maxCoeff();
-    s.q.swap(next);
+    return (next - s.q).cwiseAbs().maxCoeff();
+  };
+  for (s.iterations = 1; s.iterations <= options_.max_iterations; ++s.iterations) {
+    s.residual = step();
     if (!std::isfinite(s.residual)) break;
+    // Accept q only if it satisfies the equations (N and D are those of q itself), so a step
+    // that merely changed little, far from a solution, is never returned.
     if (s.residual <= options_.tolerance) {
-      // D and the saturation flags at the returned q, as the gradients need them.
-      numerator.noalias() = excitatory + w_plus.transpose() * s.q;
-      s.denominator = (r + inhibitory + w_minus.transpose() * s.q).cwiseMax(options_.min_denominator);
       s.saturated.assign(static_cast<std::size_t>(n), 0);
-      for (Eigen::Index i = 0; i < n; ++i) s.saturated[static_cast<std::size_t>(i)] = numerator[i] >= s.denominator[i];
+      for (Eigen::Index i = 0; i < n; ++i)
+        s.saturated[static_cast<std::size_t>(i)] =
+            numerator[i] >= s.denominator[i] || s.denominator[i] <= options_.min_denominator;
       return s;
     }
+    s.q.swap(next);
   }
   throw Error(fmt::format("RNN steady state did not converge: residual {:.3g} after {} iterations (tolerance {:.3g})",
                           s.residual, std::min(s.iterations, options_.max_iterations), options_.tolerance));
 }
 
-void RecurrentRnn::add_gradient_adjoint(const SteadyState& s, const VectorD& e, RecurrentGradient& out) const {
+MatrixD RecurrentRnn::identity_minus_w(const SteadyState& s, const VectorD& e) const {
   const Eigen::Index n = size();
-  // (I − W) with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i on unsaturated columns i.
+  if (s.q.size() != n || s.denominator.size() != n || static_cast<Eigen::Index>(s.saturated.size()) != n ||
+      e.size() != n)
+    throw Error(fmt::format("steady state or loss gradient does not match the network's {} neurons", n));
+  // W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i on the columns of units that pass gradients.
   MatrixD a = -(w_plus - w_minus * s.q.asDiagonal());
   for (Eigen::Index i = 0; i < n; ++i) {
-    if (s.saturated[static_cast<std::size_t>(i)] != 0)
-      a.col(i).setZero();
-    else
+    if (passes_gradient(s, i))
       a.col(i) /= s.denominator[i];
+    else
+      a.col(i).setZero();
   }
   a.diagonal().array() += 1.0;
+  return a;
+}
+
+namespace {
+
+void prepare(RecurrentGradient& out, Eigen::Index n) {
+  if (out.w_plus.size() == 0 && out.w_minus.size() == 0) out.resize(n);
+  if (out.w_plus.rows() != n || out.w_plus.cols() != n || out.w_minus.rows() != n || out.w_minus.cols() != n)
+    throw Error(fmt::format("gradient buffers must be {} x {}", n, n));
+}
+
+void check_solution(const VectorD& z) {
+  if (!z.allFinite()) throw Error("I − W is singular at this steady state: the gradient is undefined");
+}
+
+}  // namespace
+
+void RecurrentRnn::add_gradient_adjoint(const SteadyState& s, const VectorD& e, RecurrentGradient& out) const {
+  const MatrixD a = identity_minus_w(s, e);
+  prepare(out, size());
   const VectorD z = a.partialPivLu().solve(e);
+  check_solution(z);
   const VectorD zt = scaled_adjoint(s, z);
   const VectorD qz = s.q.cwiseProduct(zt);
   out.w_plus.noalias() += s.q * zt.transpose();
@@ -103,31 +148,25 @@ void RecurrentRnn::add_gradient_adjoint(const SteadyState& s, const VectorD& e, 
 
 void RecurrentRnn::add_gradient_explicit_inverse(const SteadyState& s, const VectorD& e, RecurrentGradient& out) const {
   const Eigen::Index n = size();
-  MatrixD a = -(w_plus - w_minus * s.q.asDiagonal());
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (s.saturated[static_cast<std::size_t>(i)] != 0)
-      a.col(i).setZero();
-    else
-      a.col(i) /= s.denominator[i];
-  }
-  a.diagonal().array() += 1.0;
-  const MatrixD inverse = a.inverse();
-  // The 1993 recipe: for every weight, the row vector γ(u,v) of direct partials ∂f_i/∂w(u,v),
-  // then ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ and ∂E/∂w(u,v) = ∂q/∂w(u,v) · e.
-  RowVectorD gamma(n);
-  auto direct = [&](Eigen::Index i, double value) {
-    if (s.saturated[static_cast<std::size_t>(i)] == 0) gamma[i] += value / s.denominator[i];
+  const MatrixD inverse = identity_minus_w(s, e).inverse();
+  check_solution(inverse.reshaped());
+  prepare(out, n);
+  // The 1993 recipe: for every weight, γ(u,v) = the direct partials ∂f_i/∂w(u,v) (non-zero at
+  // i = v, and at i = u when r_u sums u's outgoing weights), ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ —
+  // a combination of two rows of the inverse — and ∂E/∂w(u,v) = ∂q/∂w(u,v) · e. The inverse is
+  // stored transposed so that those rows are contiguous columns.
+  const MatrixD rows = inverse.transpose();
+  VectorD dq_dw(n);
+  auto direct = [&](Eigen::Index i, double partial) {
+    return passes_gradient(s, i) ? partial / s.denominator[i] : 0.0;
   };
   for (Eigen::Index u = 0; u < n; ++u) {
+    const double rate_term = options_.rates_from_weights ? direct(u, -s.q[u]) : 0.0;  // D_u grows by 1
     for (Eigen::Index v = 0; v < n; ++v) {
-      gamma.setZero();
-      direct(v, s.q[u]);                                    // N_v grows by q_u
-      if (options_.rates_from_weights) direct(u, -s.q[u]);  // D_u grows by 1: ∂f_u = −q_u / D_u
-      out.w_plus(u, v) += (gamma * inverse).dot(e.transpose());
-      gamma.setZero();
-      direct(v, -s.q[u] * s.q[v]);  // D_v grows by q_u: ∂f_v = −q_v q_u / D_v
-      if (options_.rates_from_weights) direct(u, -s.q[u]);
-      out.w_minus(u, v) += (gamma * inverse).dot(e.transpose());
+      dq_dw = direct(v, s.q[u]) * rows.col(v) + rate_term * rows.col(u);  // N_v grows by q_u
+      out.w_plus(u, v) += dq_dw.dot(e);
+      dq_dw = direct(v, -s.q[u] * s.q[v]) * rows.col(v) + rate_term * rows.col(u);  // D_v grows by q_u
+      out.w_minus(u, v) += dq_dw.dot(e);
     }
   }
 }
@@ -138,37 +177,40 @@ double loss_and_gradient(const RecurrentRnn& network, std::span<const Pattern> p
   if (output_weights.size() != n) throw Error("output weights must have one entry per neuron");
   for (const auto& p : patterns)
     if (p.target.size() != n) throw Error(fmt::format("a target has {} entries, the network {}", p.target.size(), n));
-  gradient.resize(n);
-  double loss = 0.0;
+  // Per-thread sums, made before the parallel region and added in thread order afterwards: with
+  // a static schedule the result depends on the thread count only, not on timing.
+  const int threads = omp_get_max_threads();
+  std::vector<RecurrentGradient> partial(static_cast<std::size_t>(threads));
+  std::vector<double> partial_loss(static_cast<std::size_t>(threads), 0.0);
+  for (auto& g : partial) g.resize(n);
   std::exception_ptr failure;
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
   {
-    RecurrentGradient local;
-    local.resize(n);
-    double local_loss = 0.0;
-#pragma omp for schedule(dynamic)
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+#pragma omp for schedule(static)
     for (std::size_t k = 0; k < patterns.size(); ++k) {
       try {
         const SteadyState s = network.solve(patterns[k].excitatory, patterns[k].inhibitory);
         const VectorD error = output_weights.cwiseProduct(s.q - patterns[k].target);
-        local_loss += 0.5 * error.dot(s.q - patterns[k].target);
+        partial_loss[t] += 0.5 * error.dot(s.q - patterns[k].target);
         if (form == GradientForm::adjoint)
-          network.add_gradient_adjoint(s, error, local);
+          network.add_gradient_adjoint(s, error, partial[t]);
         else
-          network.add_gradient_explicit_inverse(s, error, local);
+          network.add_gradient_explicit_inverse(s, error, partial[t]);
       } catch (...) {
 #pragma omp critical(rnn_recurrent_failure)
         if (!failure) failure = std::current_exception();
       }
     }
-#pragma omp critical(rnn_recurrent_sum)
-    {
-      gradient.w_plus += local.w_plus;
-      gradient.w_minus += local.w_minus;
-      loss += local_loss;
-    }
   }
+  gradient.resize(n);
   if (failure) std::rethrow_exception(failure);
+  double loss = 0.0;
+  for (std::size_t t = 0; t < partial.size(); ++t) {
+    gradient.w_plus += partial[t].w_plus;
+    gradient.w_minus += partial[t].w_minus;
+    loss += partial_loss[t];
+  }
   return loss;
 }
 

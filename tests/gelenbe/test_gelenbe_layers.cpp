@@ -60,6 +60,39 @@ TEST_CASE("a saturated gelenbe_ff output passes no gradient") {
   CHECK(dx.cwiseAbs().maxCoeff() == 0.0F);
 }
 
+TEST_CASE("a saturated hidden gelenbe_ff neuron blocks the gradient below it, and only there") {
+  GelenbeFeedforward layer({3, 2, 2}, {.output_rate = 1.0F, .init_gain = 1.0F});
+  ParameterLayout layout;
+  layer.declare_parameters(layout, "g");
+  // W⁺_0, W⁻_0 (3×2), W⁺_1, W⁻_1 (2×2). Hidden neuron 0: strong excitation, weak inhibition and
+  // a low firing rate (small outgoing weights): saturated with a wide margin. Hidden neuron 1 and
+  // the outputs stay inside (0, 1).
+  std::vector<float> p{2.0F,  0.2F,  2.0F,  0.3F, 2.0F,  0.25F,  // W⁺_0
+                       0.01F, 0.2F,  0.01F, 0.1F, 0.01F, 0.3F,   // W⁻_0
+                       0.05F, 0.02F, 0.3F,  0.2F,                // W⁺_1
+                       0.03F, 0.05F, 0.1F,  0.4F};               // W⁻_1
+  REQUIRE(p.size() == layout.size());
+  const Matrix x = Matrix::Constant(2, 3, 0.5F);
+  auto st = layer.make_state();
+  Matrix y;
+  layer.forward(p, x, y, st.get(), true);
+  REQUIRE(y.maxCoeff() < 1.0F);
+  Rng rng(5);
+  const Matrix g = test::random_matrix(2, 2, rng, -1.0F, 1.0F);
+  std::vector<float> grad(layout.size());
+  Matrix dx;
+  layer.backward(p, x, y, g, &dx, grad, st.get());
+  const auto loss = [&] {
+    Matrix out;
+    auto fresh = layer.make_state();
+    layer.forward(p, x, out, fresh.get(), true);
+    return test::weighted_sum(out, g);
+  };
+  CHECK(test::check_partials(p, grad, loss, test::Tolerance{1e-3, 1e-4, 1e-2}, {}, "parameter") == 0);
+  // (Without the saturation mask on hidden layers, gradients would flow back through hidden
+  // neuron 0 and the comparison above fails.)
+}
+
 TEST_CASE("dense nuclei response: the published values and the stated derivative") {
   const DenseNucleiOptions defaults;
   CHECK(nucleus_response(0.0F, defaults).q == doctest::Approx(0.980).epsilon(2e-3));
@@ -76,6 +109,34 @@ TEST_CASE("dense nuclei response: the published values and the stated derivative
     const double b = -((0.005 + 0.001) * 0.05 * 19 + 20 * (0.005 + z) + 0.001);
     CHECK(std::fabs(a * q * q + b * q + 20 * 0.005) < 1e-7);
   }
+}
+
+TEST_CASE("a dense nuclei cluster whose root exceeds 1 saturates at 1 with no gradient") {
+  DenseNucleiOptions o;
+  o.inhibitory = 0.0F;  // λ⁻ < λ⁺: at z = 0 the smaller root is ≈ 14.9
+  const auto r = nucleus_response(0.0F, o);
+  CHECK(r.q == 1.0F);
+  CHECK(r.slope == 0.0F);
+  CHECK(nucleus_response(1.0F, o).q < 1.0F);  // enough input brings it back
+}
+
+TEST_CASE("dense nuclei backward can be repeated after one forward") {
+  Rng rng(33);
+  DenseNuclei layer(5, 3, {.init_high = 0.05F});
+  ParameterLayout layout;
+  layer.declare_parameters(layout, "n");
+  std::vector<float> p(layout.size());
+  layer.initialise(p, rng);
+  const Matrix x = test::random_matrix(2, 5, rng, 0.0F, 1.0F);
+  const Matrix g = test::random_matrix(2, 3, rng, -1.0F, 1.0F);
+  auto st = layer.make_state();
+  Matrix y;
+  layer.forward(p, x, y, st.get(), true);
+  std::vector<float> first(layout.size());
+  std::vector<float> second(layout.size());
+  layer.backward(p, x, y, g, nullptr, first, st.get());
+  layer.backward(p, x, y, g, nullptr, second, st.get());
+  CHECK(first == second);
 }
 
 TEST_CASE("dense nuclei gradients match finite differences") {

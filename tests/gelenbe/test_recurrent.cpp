@@ -105,6 +105,36 @@ TEST_CASE("the adjoint form equals Gelenbe's 1993 (I - W)^-1 formulation") {
           1e-12 * (1 + inverse.w_minus.cwiseAbs().maxCoeff()));
     CHECK(adjoint.w_plus.cwiseAbs().maxCoeff() > 1e-6);  // not trivially zero
   }
+  // And with a saturated unit, whose columns of W are zero.
+  Problem p = random_problem(6, 9, true);
+  for (auto& pattern : p.patterns) pattern.excitatory[2] = 50.0;
+  REQUIRE(p.network.solve(p.patterns[0].excitatory, p.patterns[0].inhibitory).saturated[2] == 1);
+  RecurrentGradient adjoint;
+  RecurrentGradient inverse;
+  loss_and_gradient(p.network, p.patterns, p.output_weights, adjoint, GradientForm::adjoint);
+  loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
+  CHECK(adjoint.w_plus.isApprox(inverse.w_plus, 1e-10));
+  CHECK(adjoint.w_minus.isApprox(inverse.w_minus, 1e-10));
+}
+
+TEST_CASE("a neuron that neither fires nor is inhibited passes no gradient instead of 1/epsilon") {
+  // All weights zero: every D_i is 0 and sits at the floor. Neuron 0 receives arrivals (q = 1),
+  // neuron 3 nothing (q = 0); both are returned as true solutions and pass nothing back.
+  RecurrentRnn network(4);
+  Pattern p{VectorD::Zero(4), VectorD::Zero(4), VectorD::Constant(4, 0.5)};
+  p.excitatory[0] = 1.0;
+  const auto s = network.solve(p.excitatory, p.inhibitory);
+  CHECK(s.q[0] == 1.0);
+  CHECK(s.q[3] == 0.0);
+  CHECK(s.saturated[3] == 1);
+  VectorD outputs = VectorD::Zero(4);
+  outputs[3] = 1.0;
+  RecurrentGradient g;
+  const std::vector<Pattern> patterns{p};
+  CHECK(loss_and_gradient(network, patterns, outputs, g) == doctest::Approx(0.125));
+  CHECK(g.w_plus.allFinite());
+  CHECK(g.w_plus.cwiseAbs().maxCoeff() == 0.0);
+  CHECK(g.w_minus.cwiseAbs().maxCoeff() == 0.0);
 }
 
 TEST_CASE("a saturated neuron is clamped at 1 and passes no gradient") {
@@ -125,6 +155,7 @@ TEST_CASE("a saturated neuron is clamped at 1 and passes no gradient") {
   // With rates from weights the same network still checks out (weights into 4 move r_u then).
   Problem coupled = random_problem(5, 7, true);
   for (auto& pattern : coupled.patterns) pattern.excitatory[4] = 50.0;
+  REQUIRE(coupled.network.solve(coupled.patterns[0].excitatory, coupled.patterns[0].inhibitory).saturated[4] == 1);
   RecurrentGradient gc;
   loss_and_gradient(coupled.network, coupled.patterns, coupled.output_weights, gc);
   check_against_finite_differences(coupled, gc);
@@ -155,6 +186,15 @@ TEST_CASE("bad inputs are errors") {
   CHECK_THROWS_AS((void)network.solve(VectorD::Zero(2), VectorD::Zero(3)), Error);
   CHECK_THROWS_AS((void)network.solve(-VectorD::Ones(3), VectorD::Zero(3)), Error);
   CHECK_THROWS_AS(RecurrentRnn(0), Error);
+  RecurrentRnn negative(3);
+  negative.w_plus(0, 1) = -0.1;
+  CHECK_THROWS_WITH_AS((void)negative.solve(VectorD::Ones(3), VectorD::Zero(3)), doctest::Contains("w_plus"), Error);
+  CHECK_THROWS_AS(RecurrentRnn(3, RecurrentOptions{.tolerance = 0.0}), Error);
+  RecurrentGradient wrong;
+  wrong.resize(2);
+  const auto s = network.solve(VectorD::Ones(3), VectorD::Zero(3));
+  CHECK_THROWS_AS(network.add_gradient_adjoint(s, VectorD::Zero(3), wrong), Error);
+  CHECK_THROWS_AS(network.add_gradient_adjoint(s, VectorD::Zero(2), wrong), Error);
 }
 
 TEST_CASE("Gelenbe learning associates patterns: outputs reach their targets, weights stay >= 0") {

@@ -6,7 +6,8 @@
 //
 //   z = max(0, x W)                              W ≥ 0, in × out (inputs are rates: ≥ 0)
 //   a = p(n−1)(λ⁻ + z),  b = −[(λ⁺ + r) p (n−1) + n (λ⁻ + z) + r],  c = n λ⁺
-//   y = 2c / (−b + √(b² − 4ac))                   (the smaller root, in a cancellation-free form)
+//   y = min(1, 2c / (−b + √(b² − 4ac)))           (the smaller root, in a cancellation-free form;
+//                                                 above 1 only if λ⁻ < λ⁺: saturated, no gradient)
 //   dy/dz = (p(n−1) y² − n y) / √(b² − 4ac)        (0 where x W < 0)
 //   ∂L/∂W = xᵀ (g ∘ dy/dz),  ∂L/∂x = (g ∘ dy/dz) Wᵀ
 //

@@ -4,6 +4,8 @@
 // sum of its outgoing weights, so layer l's outputs depend on layer l+1's weights.
 //
 //   input layer:  Λ = max(x, 0), λ = max(−x, 0),  q⁰ = min(1, Λ / (r⁰ + λ))
+//                 (the classic convention; an input neuron with only inhibitory arrivals stays
+//                 at q⁰ = 0, so negative inputs act like zeros)
 //   layer l ≥ 1:  N = q^{l−1} W⁺_{l−1},  D = r^l + q^{l−1} W⁻_{l−1},  q^l = min(1, N / max(ε, D))
 //   rates:        r^l_j = Σ_k (W⁺_l + W⁻_l)(j, k) for l < L;  the output layer fires at a fixed rate
 //   output:       y = q^L

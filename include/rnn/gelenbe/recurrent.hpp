@@ -5,9 +5,11 @@
 // spikes to j; Λ_i, λ_i are external excitatory / inhibitory arrival rates. In steady state
 //   q_i = min(1, N_i / D_i),  N_i = Λ_i + Σ_j q_j w⁺(j,i),  D_i = r_i + λ_i + Σ_j q_j w⁻(j,i)
 // with firing rates r_i = Σ_j (w⁺(i,j) + w⁻(i,j)) (no departures), or fixed rates per option.
-// q is found by fixed-point iteration from q = 0; failing to converge is an error carrying the
-// residual, never a silent result. A unit with N_i ≥ D_i is saturated: q_i = 1 and nothing flows
-// back through it (its derivatives are 0).
+// q is found by fixed-point iteration from q = 0 and accepted only if it satisfies the equations
+// to the tolerance; failing to converge is an error carrying the residual, never a silent result.
+// A unit with N_i ≥ D_i is saturated: q_i = 1 and nothing flows back through it (its derivatives
+// are 0). So is a unit whose D_i fell below min_denominator (it neither fires nor is inhibited:
+// the model leaves its q undefined), rather than passing back gradients of order 1/ε.
 //
 // Learning (Gelenbe 1993), exact gradients of a loss E(q): with e = ∂E/∂q and
 //   W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i            (0 in the columns of saturated units)
@@ -15,8 +17,10 @@
 //   ∂E/∂w⁺(u,v) =  q_u (z_v / D_v − z_u / D_u)
 //   ∂E/∂w⁻(u,v) = −q_u (z_u / D_u + q_v z_v / D_v)
 // (the z_u / D_u terms come from r_u depending on u's outgoing weights; absent with fixed
-// rates). The 1993 paper's own form, ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ for every weight, gives the
-// same values at O(n⁴) cost; it is kept as a reference (gradient_explicit_inverse).
+// rates). The 1993 paper's own form inverts I − W and builds, for every weight, the vector
+// ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (γ has two non-zeros, so two rows of the inverse: O(n) per
+// weight, O(n³) in all, with a larger constant); it is kept as the reference the tests compare
+// against (add_gradient_explicit_inverse).
 // Double precision throughout: n is small and the LU solve wants it.
 #include <Eigen/Core>
 #include <cstdint>
@@ -30,18 +34,18 @@ using MatrixD = Eigen::MatrixXd;
 using RowVectorD = Eigen::RowVectorXd;
 
 struct RecurrentOptions {
-  double tolerance = 1e-10;        // converged when max_i |q_i(t+1) − q_i(t)| ≤ tolerance
+  double tolerance = 1e-10;        // converged when max_i |q_i − min(1, N_i / D_i)| ≤ tolerance
   int max_iterations = 10000;      // then: rnn::Error with the residual
   bool rates_from_weights = true;  // r_i = Σ_j w⁺(i,j) + w⁻(i,j); false: the network's fixed `rates`
-  double min_denominator = 1e-12;  // D_i below this (a neuron that neither fires nor is inhibited)
+  double min_denominator = 1e-12;  // floor of D_i; a unit at the floor passes no gradient
 };
 
 struct SteadyState {
   VectorD q;
   VectorD denominator;                  // D_i
-  std::vector<std::uint8_t> saturated;  // 1 where N_i ≥ D_i (q_i clamped at 1)
+  std::vector<std::uint8_t> saturated;  // 1 where N_i ≥ D_i (q_i clamped at 1) or D_i hit its floor
   int iterations = 0;
-  double residual = 0.0;  // max |Δq| of the last iteration
+  double residual = 0.0;  // max_i |q_i − min(1, N_i / D_i)| at the returned q
 };
 
 // The 1993 loss: E = ½ Σ_i a_i (q_i − y_i)² over the output neurons (a_i > 0; 0 elsewhere).
@@ -68,11 +72,13 @@ class RecurrentRnn {
   [[nodiscard]] const RecurrentOptions& options() const { return options_; }
   [[nodiscard]] VectorD firing_rates() const;
 
-  // Throws rnn::Error if the iteration does not converge, or on inputs of the wrong size or
-  // negative rates.
+  // Throws rnn::Error if the iteration does not converge, or on inputs of the wrong size,
+  // negative or non-finite rates or weights, or invalid options.
   [[nodiscard]] SteadyState solve(const VectorD& excitatory, const VectorD& inhibitory) const;
 
-  // ∂E/∂w± for a loss with gradient e = ∂E/∂q at `state`, added into `out` (sized n × n).
+  // ∂E/∂w± for a loss with gradient e = ∂E/∂q at `state` (a steady state of this network), added
+  // into `out` (resized to n × n zeros if empty). Throws rnn::Error on mismatched sizes or if
+  // I − W is singular.
   void add_gradient_adjoint(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
   void add_gradient_explicit_inverse(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
 
@@ -84,6 +90,10 @@ class RecurrentRnn {
   VectorD rates;  // used when options().rates_from_weights is false
 
  private:
+  // I − W at `state`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero columns for units
+  // that pass no gradient; checks that `state` and `e` fit this network.
+  [[nodiscard]] MatrixD identity_minus_w(const SteadyState& state, const VectorD& e) const;
+
   RecurrentOptions options_;
 };
 
