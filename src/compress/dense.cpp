@@ -2,7 +2,7 @@
 
 namespace rnn {
 
-void DenseCompressor::compress_tensor(const Segment&, std::span<const float> gradient, TensorBlock& out) {
+void DenseCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient, TensorBlock& out) {
   out.dense = true;
   out.values.assign(gradient.begin(), gradient.end());
 }

@@ -9,7 +9,7 @@ QsgdCompressor::QsgdCompressor(const ParameterLayout& layout, std::uint32_t leve
                                std::uint64_t stream)
     : TensorCompressor(layout), levels_(levels), rng_(seed, stream) {}
 
-void QsgdCompressor::compress_tensor(const Segment&, std::span<const float> gradient, TensorBlock& out) {
+void QsgdCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient, TensorBlock& out) {
   double squares = 0.0;
   for (const float g : gradient) squares += static_cast<double>(g) * g;
   const auto norm = static_cast<float>(std::sqrt(squares));

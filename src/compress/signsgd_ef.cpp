@@ -4,7 +4,8 @@
 
 namespace rnn {
 
-void ScaledSignCompressor::compress_tensor(const Segment&, std::span<const float> gradient, TensorBlock& out) {
+void ScaledSignCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient,
+                                           TensorBlock& out) {
   double l1 = 0.0;
   for (const float g : gradient) l1 += std::fabs(g);
   const auto scale = gradient.empty() ? 0.0F : static_cast<float>(l1 / static_cast<double>(gradient.size()));

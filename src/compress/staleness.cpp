@@ -92,9 +92,9 @@ void StalenessTracker::count(std::uint64_t base_version, std::size_t segment, Lo
   const std::uint32_t dense = dense_count(base_version, segment);
   const std::size_t offset = offset_[segment];
   const std::size_t n = tau_out.size();
-  std::array<std::size_t, kLanes> entry;
-  std::array<Link, kLanes> link;  // invariant: link[l].version > base_version, so a step counts
-  std::array<std::uint32_t, kLanes> tau;
+  std::array<std::size_t, kLanes> entry{};
+  std::array<Link, kLanes> link{};  // invariant: link[l].version > base_version, so a step counts
+  std::array<std::uint32_t, kLanes> tau{};
   std::size_t next = 0;
   const auto take = [&](std::size_t lane) {
     while (next < n) {

@@ -8,7 +8,8 @@ namespace rnn {
 TernGradCompressor::TernGradCompressor(const ParameterLayout& layout, std::uint64_t seed, std::uint64_t stream)
     : TensorCompressor(layout), rng_(seed, stream) {}
 
-void TernGradCompressor::compress_tensor(const Segment&, std::span<const float> gradient, TensorBlock& out) {
+void TernGradCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient,
+                                         TensorBlock& out) {
   float max_abs = 0.0F;
   for (const float g : gradient) max_abs = std::max(max_abs, std::fabs(g));
   out.dense = true;

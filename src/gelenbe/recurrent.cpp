@@ -91,7 +91,7 @@ SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibi
       s.saturated.assign(static_cast<std::size_t>(n), 0);
       for (Eigen::Index i = 0; i < n; ++i)
         s.saturated[static_cast<std::size_t>(i)] =
-            numerator[i] >= s.denominator[i] || s.denominator[i] <= options_.min_denominator;
+            numerator[i] >= s.denominator[i] || s.denominator[i] <= options_.min_denominator ? 1 : 0;
       return s;
     }
     s.q.swap(next);
@@ -131,7 +131,8 @@ void check_solution(const VectorD& z) {
 
 }  // namespace
 
-void RecurrentRnn::add_gradient_adjoint(const SteadyState& s, const VectorD& e, RecurrentGradient& out) const {
+void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const {
+  const SteadyState& s = state;
   const MatrixD a = identity_minus_w(s, e);
   prepare(out, size());
   const VectorD z = a.partialPivLu().solve(e);
@@ -146,7 +147,9 @@ void RecurrentRnn::add_gradient_adjoint(const SteadyState& s, const VectorD& e, 
   }
 }
 
-void RecurrentRnn::add_gradient_explicit_inverse(const SteadyState& s, const VectorD& e, RecurrentGradient& out) const {
+void RecurrentRnn::add_gradient_explicit_inverse(const SteadyState& state, const VectorD& e,
+                                                 RecurrentGradient& out) const {
+  const SteadyState& s = state;
   const Eigen::Index n = size();
   const MatrixD inverse = identity_minus_w(s, e).inverse();
   check_solution(inverse.reshaped());

@@ -25,6 +25,8 @@ class Compressor {
   virtual ~Compressor() = default;
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
+  Compressor(Compressor&&) = delete;
+  Compressor& operator=(Compressor&&) = delete;
 
   [[nodiscard]] virtual std::string_view name() const = 0;
 

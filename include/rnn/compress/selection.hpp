@@ -21,6 +21,6 @@ void select_top_k(std::span<const float> values, std::size_t k, std::vector<floa
 // The same selection by a full sort of (|value|, index) pairs: the O(n log n) reference the
 // benchmark compares against, and the tests' oracle.
 void select_top_k_by_sort(std::span<const float> values, std::size_t k,
-                          std::vector<std::pair<float, std::uint32_t>>& scratch, std::vector<std::uint32_t>& indices);
+                          std::vector<std::pair<float, std::uint32_t>>& order, std::vector<std::uint32_t>& indices);
 
 }  // namespace rnn

@@ -79,8 +79,8 @@ class RecurrentRnn {
   // ∂E/∂w± for a loss with gradient e = ∂E/∂q at `state` (a steady state of this network), added
   // into `out` (resized to n × n zeros if empty). Throws rnn::Error on mismatched sizes or if
   // I − W is singular.
-  void add_gradient_adjoint(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
-  void add_gradient_explicit_inverse(const SteadyState& state, const VectorD& dE_dq, RecurrentGradient& out) const;
+  void add_gradient_adjoint(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const;
+  void add_gradient_explicit_inverse(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const;
 
   // Uniform weights in [0, scale) (seeded), so each neuron's total rate starts near n · scale.
   void randomise(std::uint64_t seed, double scale);
