@@ -100,21 +100,20 @@ SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibi
                           s.residual, std::min(s.iterations, options_.max_iterations), options_.tolerance));
 }
 
-MatrixD RecurrentRnn::identity_minus_w(const SteadyState& s, const VectorD& e) const {
+void RecurrentRnn::identity_minus_w(const SteadyState& s, const VectorD& e, MatrixD& a) const {
   const Eigen::Index n = size();
   if (s.q.size() != n || s.denominator.size() != n || static_cast<Eigen::Index>(s.saturated.size()) != n ||
       e.size() != n)
     throw Error(fmt::format("steady state or loss gradient does not match the network's {} neurons", n));
   // W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i on the columns of units that pass gradients.
-  MatrixD a = -(w_plus - w_minus * s.q.asDiagonal());
+  a.resize(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (passes_gradient(s, i))
-      a.col(i) /= s.denominator[i];
+      a.col(i) = (w_minus.col(i) * s.q[i] - w_plus.col(i)) / s.denominator[i];
     else
       a.col(i).setZero();
   }
   a.diagonal().array() += 1.0;
-  return a;
 }
 
 namespace {
@@ -125,6 +124,13 @@ void prepare(RecurrentGradient& out, Eigen::Index n) {
     throw Error(fmt::format("gradient buffers must be {} x {}", n, n));
 }
 
+// n × n scratch for I − W and its factors, one per thread and reused from pattern to pattern:
+// a fresh 0.5 MB matrix per pattern (n = 256) costs page faults comparable to the solve itself.
+MatrixD& scratch_matrix() {
+  thread_local MatrixD a;
+  return a;
+}
+
 void check_solution(const VectorD& z) {
   if (!z.allFinite()) throw Error("I − W is singular at this steady state: the gradient is undefined");
 }
@@ -133,9 +139,11 @@ void check_solution(const VectorD& z) {
 
 void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const {
   const SteadyState& s = state;
-  const MatrixD a = identity_minus_w(s, e);
+  MatrixD& a = scratch_matrix();
+  identity_minus_w(s, e, a);
   prepare(out, size());
-  const VectorD z = a.partialPivLu().solve(e);
+  const Eigen::PartialPivLU<Eigen::Ref<MatrixD>> lu(a);  // factorised in place
+  const VectorD z = lu.solve(e);
   check_solution(z);
   const VectorD zt = scaled_adjoint(s, z);
   const VectorD qz = s.q.cwiseProduct(zt);
@@ -151,7 +159,9 @@ void RecurrentRnn::add_gradient_explicit_inverse(const SteadyState& state, const
                                                  RecurrentGradient& out) const {
   const SteadyState& s = state;
   const Eigen::Index n = size();
-  const MatrixD inverse = identity_minus_w(s, e).inverse();
+  MatrixD& a = scratch_matrix();
+  identity_minus_w(s, e, a);
+  const MatrixD inverse = a.inverse();
   check_solution(inverse.reshaped());
   prepare(out, n);
   // The 1993 recipe: for every weight, γ(u,v) = the direct partials ∂f_i/∂w(u,v) (non-zero at

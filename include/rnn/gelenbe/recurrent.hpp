@@ -90,9 +90,9 @@ class RecurrentRnn {
   VectorD rates;  // used when options().rates_from_weights is false
 
  private:
-  // I − W at `state`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero columns for units
-  // that pass no gradient; checks that `state` and `e` fit this network.
-  [[nodiscard]] MatrixD identity_minus_w(const SteadyState& state, const VectorD& e) const;
+  // Writes I − W at `state` into `a`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero
+  // columns for units that pass no gradient; checks that `state` and `e` fit this network.
+  void identity_minus_w(const SteadyState& state, const VectorD& e, MatrixD& a) const;
 
   RecurrentOptions options_;
 };
