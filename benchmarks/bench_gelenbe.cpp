@@ -38,28 +38,27 @@ rnn::VectorD loss_gradient(const Setup& s, const rnn::SteadyState& state) {
   return s.outputs.cwiseProduct(state.q - s.pattern.target);
 }
 
-void BM_Adjoint(benchmark::State& st) {
+// One learning step through the library's own gradient for the given form.
+void learning_step(benchmark::State& st, rnn::GradientForm form) {
   const auto s = make_setup(st.range(0));
   rnn::RecurrentGradient g;
   for (auto _ : st) {
     g.resize(st.range(0));
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    s.network.add_gradient_adjoint(state, loss_gradient(s, state), g);
+    if (form == rnn::GradientForm::adjoint)
+      s.network.add_gradient_adjoint(state, loss_gradient(s, state), g);
+    else
+      s.network.add_gradient_explicit_inverse(state, loss_gradient(s, state), g);
     benchmark::DoNotOptimize(g.w_plus.data());
   }
   st.SetComplexityN(st.range(0));
 }
 
+void BM_Adjoint(benchmark::State& st) {
+  learning_step(st, rnn::GradientForm::adjoint);
+}
 void BM_ExplicitInverse(benchmark::State& st) {
-  const auto s = make_setup(st.range(0));
-  rnn::RecurrentGradient g;
-  for (auto _ : st) {
-    g.resize(st.range(0));
-    const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    s.network.add_gradient_explicit_inverse(state, loss_gradient(s, state), g);
-    benchmark::DoNotOptimize(g.w_plus.data());
-  }
-  st.SetComplexityN(st.range(0));
+  learning_step(st, rnn::GradientForm::explicit_inverse);
 }
 
 rnn::MatrixD identity_minus_w(const Setup& s, const rnn::SteadyState& state) {

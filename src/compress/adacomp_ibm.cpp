@@ -44,10 +44,7 @@ void AdaCompIbmCompressor::compress_tensor(const Segment& segment, std::span<con
 }
 
 void AdaCompIbmCompressor::commit(const Message& delivered) {
-  for (const auto& block : delivered.blocks) {
-    float* residue = residue_.data() + layout().segment(block.segment).offset;
-    for (std::size_t j = 0; j < block.indices.size(); ++j) residue[block.indices[j]] -= block.values[j];
-  }
+  for_each_entry(delivered, layout(), [&](std::size_t i, float sent) { residue_[i] -= sent; });
 }
 
 }  // namespace rnn

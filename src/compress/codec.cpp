@@ -243,9 +243,7 @@ std::string_view to_string(ValueEncoding e) {
   return "?";
 }
 
-namespace {
-
-void check_options(const CodecOptions& options) {
+void check_codec_options(const CodecOptions& options) {
   if (options.indices != IndexEncoding::u32 && options.indices != IndexEncoding::delta_varint)
     throw Error("unknown index encoding");
   if (options.values > ValueEncoding::levels) throw Error("unknown value encoding");
@@ -253,10 +251,8 @@ void check_options(const CodecOptions& options) {
     throw Error(fmt::format("codec levels must be in 1 … {}, got {}", max_levels, options.levels));
 }
 
-}  // namespace
-
 void round_to_encoding(Message& message, const CodecOptions& options) {
-  check_options(options);
+  check_codec_options(options);
   for (auto& b : message.blocks) {
     switch (options.values) {
       case ValueEncoding::f32: break;
@@ -286,7 +282,7 @@ void round_to_encoding(Message& message, const CodecOptions& options) {
 
 void encode(const Message& message, const ParameterLayout& layout, const CodecOptions& options,
             std::vector<std::uint8_t>& out) {
-  check_options(options);
+  check_codec_options(options);
   std::size_t non_empty = 0;
   std::int64_t previous = -1;
   for (const auto& b : message.blocks) {

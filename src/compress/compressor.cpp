@@ -20,9 +20,13 @@
 
 namespace rnn {
 
-void Compressor::check_gradient(std::span<const float> gradient) const {
+void Compressor::check_size(std::span<const float> gradient) const {
   if (gradient.size() != layout_.size())
     throw Error(fmt::format("{}: gradient has {} entries, the model has {}", name(), gradient.size(), layout_.size()));
+}
+
+void Compressor::check_gradient(std::span<const float> gradient) const {
+  check_size(gradient);
   for (const float g : gradient)
     if (!std::isfinite(g)) throw Error(fmt::format("{}: the gradient holds a non-finite value", name()));
 }
@@ -49,10 +53,6 @@ const std::vector<std::string>& compressor_names() {
   static const std::vector<std::string> names{"none", "topk",        "adacomp",    "randomk", "threshold", "topk-ef",
                                               "dgc",  "adacomp-ibm", "signsgd-ef", "qsgd",    "terngrad"};
   return names;
-}
-
-bool prefers_per_parameter_staleness(std::string_view name) {
-  return name == "adacomp";
 }
 
 std::unique_ptr<Compressor> make_compressor(const CompressorOptions& o, const ParameterLayout& layout) {

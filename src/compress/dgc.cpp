@@ -49,14 +49,10 @@ void DgcCompressor::compress_tensor(const Segment& segment, std::span<const floa
 }
 
 void DgcCompressor::commit(const Message& delivered) {
-  for (const auto& block : delivered.blocks) {
-    const std::size_t offset = layout().segment(block.segment).offset;
-    for (std::size_t j = 0; j < block.indices.size(); ++j) {
-      const std::size_t i = offset + block.indices[j];
-      accumulation_[i] -= block.values[j];
-      velocity_[i] = 0.0F;
-    }
-  }
+  for_each_entry(delivered, layout(), [&](std::size_t i, float sent) {
+    accumulation_[i] -= sent;
+    velocity_[i] = 0.0F;
+  });
 }
 
 }  // namespace rnn

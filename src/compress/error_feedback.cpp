@@ -1,9 +1,5 @@
 #include "rnn/compress/error_feedback.hpp"
 
-#include <fmt/format.h>
-
-#include "rnn/core/error.hpp"
-
 namespace rnn {
 
 std::span<const float> ResidualMemory::compensate(std::span<const float> gradient) {
@@ -13,14 +9,7 @@ std::span<const float> ResidualMemory::compensate(std::span<const float> gradien
 
 void ResidualMemory::commit(const ParameterLayout& layout, const Message& delivered) {
   residual_.swap(corrected_);  // e = p, then minus what was delivered; compensate() rewrites p anyway
-  for (const auto& block : delivered.blocks) {
-    const std::size_t offset = layout.segment(block.segment).offset;
-    if (block.dense) {
-      for (std::size_t i = 0; i < block.values.size(); ++i) residual_[offset + i] -= block.values[i];
-    } else {
-      for (std::size_t j = 0; j < block.indices.size(); ++j) residual_[offset + block.indices[j]] -= block.values[j];
-    }
-  }
+  for_each_entry(delivered, layout, [&](std::size_t i, float sent) { residual_[i] -= sent; });
 }
 
 ErrorFeedback::ErrorFeedback(const ParameterLayout& layout, std::unique_ptr<Compressor> inner, std::string name)
@@ -28,8 +17,7 @@ ErrorFeedback::ErrorFeedback(const ParameterLayout& layout, std::unique_ptr<Comp
 
 void ErrorFeedback::compress(std::span<const float> gradient, Message& out) {
   // The inner compressor checks p = g + e, which also catches a memory that overflowed.
-  if (gradient.size() != layout().size())
-    throw Error(fmt::format("{}: gradient has {} entries, the model has {}", name(), gradient.size(), layout().size()));
+  check_size(gradient);
   inner_->compress(memory_.compensate(gradient), out);
 }
 

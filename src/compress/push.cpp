@@ -4,8 +4,7 @@ namespace rnn {
 
 PushEncoder::PushEncoder(const ParameterLayout& layout, std::unique_ptr<Compressor> compressor, CodecOptions codec)
     : layout_(layout), compressor_(std::move(compressor)), codec_(codec) {
-  Message empty;
-  round_to_encoding(empty, codec_);  // validates the options before any push can touch a memory
+  check_codec_options(codec_);  // before any push can touch a compressor's memory
 }
 
 std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradient, std::uint64_t base_version,

@@ -25,10 +25,7 @@ CompressorOptions named(const std::string& name, double ratio = 0.05) {
 }
 
 void accumulate(const ParameterLayout& layout, const Message& m, std::vector<double>& sum) {
-  for (const auto& b : m.blocks) {
-    const std::size_t offset = layout.segment(b.segment).offset;
-    for (std::size_t j = 0; j < b.count(); ++j) sum[offset + (b.dense ? j : b.indices[j])] += b.values[j];
-  }
+  for_each_entry(m, layout, [&](std::size_t i, float v) { sum[i] += v; });
 }
 
 // Pushes `pushes` random gradients; returns Σ gradients − Σ delivered, which a method with a

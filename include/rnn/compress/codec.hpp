@@ -47,6 +47,9 @@ struct CodecOptions {
 [[nodiscard]] std::string_view to_string(IndexEncoding e);
 [[nodiscard]] std::string_view to_string(ValueEncoding e);
 
+// Throws rnn::Error on an unknown encoding or levels outside 1 … max_levels.
+void check_codec_options(const CodecOptions& options);
+
 // Rounds every value to what the encoding carries (identity for f32). Idempotent. Throws
 // rnn::Error on invalid options.
 void round_to_encoding(Message& message, const CodecOptions& options);

@@ -39,6 +39,8 @@ class Compressor {
   [[nodiscard]] const ParameterLayout& layout() const { return layout_; }
 
  protected:
+  // Throws unless the gradient has the layout's size (check_size) and only finite entries.
+  void check_size(std::span<const float> gradient) const;
   void check_gradient(std::span<const float> gradient) const;
 
  private:
@@ -75,8 +77,6 @@ struct CompressorOptions {
 };
 
 [[nodiscard]] const std::vector<std::string>& compressor_names();
-// Whether the method's paper pairs it with per-parameter staleness at the server (adacomp).
-[[nodiscard]] bool prefers_per_parameter_staleness(std::string_view name);
 // Throws rnn::Error naming the problem for an unknown name or an out-of-range option.
 [[nodiscard]] std::unique_ptr<Compressor> make_compressor(const CompressorOptions& options,
                                                           const ParameterLayout& layout);

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rnn/core/parameters.hpp"
+
 namespace rnn {
 
 // The set of values a block's entries take, when a compressor restricts them.
@@ -49,6 +51,16 @@ struct Message {
     return n;
   }
 };
+
+// Calls f(flat_index, value) for every entry of `message`, in block order; `layout` maps each
+// block's local indices to the flat vector.
+template <typename F>
+void for_each_entry(const Message& message, const ParameterLayout& layout, F&& f) {
+  for (const auto& block : message.blocks) {
+    const std::size_t offset = layout.segment(block.segment).offset;
+    for (std::size_t j = 0; j < block.count(); ++j) f(offset + (block.dense ? j : block.indices[j]), block.values[j]);
+  }
+}
 
 // A value on the `levels` grid. Compressors and the codec both compute grid values through this
 // one expression, so a value re-quantised by the codec comes back bit for bit. Computed in double
