@@ -56,7 +56,9 @@ void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, 
   const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
   const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
   const Eigen::Index batch = x.rows();
-  st.sparse = st.sparse_x.assign(x) <= kSparseDensity;
+  // Hidden layers see dense inputs: decide from a cheap count before building the sparse copy.
+  st.sparse = SparseRows::density(x) <= kSparseDensity;
+  if (st.sparse) st.sparse_x.assign(x);
   // N = x W⁺ goes straight into y, which is then divided by D in place.
   if (st.sparse) {
     st.sparse_x.times(w_plus, w_minus, y, st.z);

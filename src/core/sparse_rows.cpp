@@ -4,7 +4,19 @@
 
 namespace rnn {
 
-double SparseRows::assign(const Matrix& x) {
+double SparseRows::density(const Matrix& x) {
+  if (x.size() == 0) return 0.0;
+  return static_cast<double>((x.array() != 0.0F).count()) / static_cast<double>(x.size());
+}
+
+void SparseRows::assign(const Matrix& x) {
+  if (x.rows() != rows_ || x.cols() != cols_) {
+    const auto capacity = static_cast<std::size_t>(x.size());
+    row_col_.reserve(capacity);
+    row_val_.reserve(capacity);
+    col_row_.reserve(capacity);
+    col_val_.reserve(capacity);
+  }
   rows_ = x.rows();
   cols_ = x.cols();
   row_start_.assign(static_cast<std::size_t>(rows_) + 1, 0);
@@ -35,8 +47,6 @@ double SparseRows::assign(const Matrix& x) {
       col_val_[slot] = row_val_[static_cast<std::size_t>(i)];
     }
   }
-  const double size = static_cast<double>(rows_) * static_cast<double>(cols_);
-  return size > 0 ? static_cast<double>(row_col_.size()) / size : 0.0;
 }
 
 void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix& out_a, Matrix& out_b) const {

@@ -11,8 +11,11 @@ namespace rnn {
 
 class SparseRows {
  public:
-  // Rebuilds from x; returns the fraction of non-zeros.
-  double assign(const Matrix& x);
+  // Fraction of non-zeros in x: one vectorised pass, so a caller can decide before building.
+  [[nodiscard]] static double density(const Matrix& x);
+  // Rebuilds from x. Buffers keep their capacity, and are sized for a fully dense x whenever the
+  // shape changes, so a steady batch shape never reallocates.
+  void assign(const Matrix& x);
 
   // out_a = X A and out_b = X B in one pass over the non-zeros (X: this, rows x cols; A, B:
   // cols x width); parallel over rows. (Measured: row order beats a column-order pass that
