@@ -143,10 +143,6 @@ std::unique_ptr<Optimizer> build(const OptimizerOptions& options, std::vector<Pa
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t parameters) {
-  return build(options, {ParameterRange{0, parameters, false}}, parameters);
-}
-
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const ParameterLayout& layout) {
   // Adjacent segments with the same constraint merge into one range (fewer loop launches).
   std::vector<ParameterRange> ranges;

@@ -38,9 +38,7 @@ TEST_CASE("rnl on sparse inputs (the pixel path) matches finite differences") {
   Rng rng(15);
   RandomNeuralLayer layer(20, 6, RnlOptions{RnlInit::scaled_uniform, 2.0F});
   Matrix x = test::random_matrix(5, 20, rng, 0.0F, 1.0F);
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    if (rng.uniform() < 0.85F) x.data()[i] = 0.0F;
-  }
+  test::zero_out(x, 0.85F, rng);
   check_layer(layer, x, rng);
 }
 
@@ -52,9 +50,7 @@ TEST_CASE("rnl sparse and dense paths agree") {
   std::vector<float> p(layout.size());
   layer.initialise(p, rng);
   Matrix sparse_x = test::random_matrix(6, 30, rng, 0.0F, 1.0F);
-  for (Eigen::Index i = 0; i < sparse_x.size(); ++i) {
-    if (rng.uniform() < 0.9F) sparse_x.data()[i] = 0.0F;
-  }
+  test::zero_out(sparse_x, 0.9F, rng);
   // The same values plus a tiny dense offset push the input over the density threshold.
   Matrix dense_x = sparse_x.array() + 1e-30F;
   const Matrix g = test::random_matrix(6, 8, rng, -1.0F, 1.0F);

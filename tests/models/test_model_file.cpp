@@ -12,15 +12,6 @@
 namespace rnn {
 namespace {
 
-const test::TempDir& temp_dir() {
-  static const test::TempDir dir("rnnl-test-model-file");
-  return dir;
-}
-
-std::filesystem::path temp_path(const std::string& name) {
-  return temp_dir() / name;
-}
-
 std::vector<char> read_all(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -48,7 +39,8 @@ TEST_CASE("model files round-trip exactly") {
   options.rnl.gain = 1.5F;
   const auto model = make_model("rnl_hybrid", options);
   const auto params = model->initial_parameters(4);
-  const auto path = temp_path("roundtrip.bin");
+  const test::TempDir tmp("rnnl-test-model-file");
+  const auto path = tmp / "roundtrip.bin";
   save_model(path, *model, options, params);
   CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
   const LoadedModel loaded = load_model(path);
@@ -56,16 +48,16 @@ TEST_CASE("model files round-trip exactly") {
   CHECK(loaded.options.output_scale == 7.0F);
   CHECK(loaded.options.rnl.gain == 1.5F);
   CHECK(loaded.parameters == params);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("corrupt, truncated and foreign model files are rejected with the file named") {
   const auto model = make_model("mlp");
   const auto params = model->initial_parameters(4);
-  const auto good = temp_path("good.bin");
+  const test::TempDir tmp("rnnl-test-model-file");
+  const auto good = tmp / "good.bin";
   save_model(good, *model, ModelOptions{}, params);
   const std::vector<char> bytes = read_all(good);
-  const auto bad = temp_path("bad.bin");
+  const auto bad = tmp / "bad.bin";
 
   SUBCASE("flipped bit in the parameters") {
     auto b = bytes;
@@ -95,10 +87,8 @@ TEST_CASE("corrupt, truncated and foreign model files are rejected with the file
     CHECK(load_error(bad).find("version 9") != std::string::npos);
   }
   SUBCASE("missing file") {
-    CHECK(load_error(temp_path("nope.bin")).find("nope.bin") != std::string::npos);
+    CHECK(load_error(tmp / "nope.bin").find("nope.bin") != std::string::npos);
   }
-  std::filesystem::remove(good);
-  std::filesystem::remove(bad);
 }
 
 }  // namespace rnn

@@ -64,6 +64,12 @@ inline Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, floa
   return m;
 }
 
+// Sets each entry to zero with probability `fraction` (inputs as sparse as image pixels).
+inline void zero_out(Matrix& m, float fraction, Rng& rng) {
+  for (Eigen::Index i = 0; i < m.size(); ++i)
+    if (rng.uniform() < fraction) m.data()[i] = 0.0F;
+}
+
 // Random sample of `count` distinct-ish indices in [0, n).
 inline std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, Rng& rng) {
   std::vector<std::size_t> out;

@@ -7,6 +7,7 @@
 
 #include "rnn/core/error.hpp"
 #include "rnn/train/metrics_writer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rnn {
 namespace {
@@ -21,7 +22,7 @@ std::vector<std::string> lines_of(const std::filesystem::path& p) {
 }  // namespace
 
 TEST_CASE("metrics as JSON Lines and CSV, one record per epoch") {
-  const auto dir = std::filesystem::temp_directory_path();
+  const test::TempDir dir("rnnl-test-metrics");
   EpochMetrics m;
   m.epoch = 1;
   m.test_accuracy = 0.975;
@@ -49,8 +50,6 @@ TEST_CASE("metrics as JSON Lines and CSV, one record per epoch") {
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].rfind("model,epoch,lr,", 0) == 0);
   CHECK(lines[1].rfind("mlp,2,", 0) == 0);
-  std::filesystem::remove(jsonl);
-  std::filesystem::remove(csv);
 }
 
 TEST_CASE("metrics writer refuses unknown extensions and unwritable paths") {

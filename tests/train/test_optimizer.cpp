@@ -9,13 +9,20 @@
 namespace rnn {
 namespace {
 
+// n unconstrained parameters.
+ParameterLayout free_layout(std::size_t n) {
+  ParameterLayout layout;
+  layout.add("theta", 1, n, false);
+  return layout;
+}
+
 // Minimises f(θ) = Σ c_i (θ_i − t_i)² and returns the final distance to the optimum.
 double minimise(OptimizerOptions options, int steps) {
   const std::vector<float> target{1.0F, -2.0F, 0.5F, 3.0F};
   const std::vector<float> curvature{1.0F, 10.0F, 0.1F, 2.0F};
   std::vector<float> theta(4, 0.0F);
   std::vector<float> grad(4);
-  auto opt = make_optimizer(options, theta.size());
+  auto opt = make_optimizer(options, free_layout(theta.size()));
   for (int s = 0; s < steps; ++s) {
     for (std::size_t i = 0; i < 4; ++i) grad[i] = 2.0F * curvature[i] * (theta[i] - target[i]);
     opt->step(theta, grad);
@@ -29,7 +36,7 @@ double minimise(OptimizerOptions options, int steps) {
 
 TEST_CASE("plain sgd takes exactly θ − η g") {
   OptimizerOptions o{OptimizerKind::sgd, 0.5F, 0.0F};
-  auto opt = make_optimizer(o, 2);
+  auto opt = make_optimizer(o, free_layout(2));
   std::vector<float> p{1.0F, 2.0F};
   const std::vector<float> g{0.2F, -0.4F};
   opt->step(p, g);
@@ -40,7 +47,7 @@ TEST_CASE("plain sgd takes exactly θ − η g") {
 TEST_CASE("adam's first step has magnitude lr in every coordinate") {
   OptimizerOptions o;
   o.learning_rate = 0.01F;
-  auto opt = make_optimizer(o, 3);
+  auto opt = make_optimizer(o, free_layout(3));
   std::vector<float> p{0.0F, 0.0F, 0.0F};
   const std::vector<float> g{1e-3F, -5.0F, 100.0F};
   opt->step(p, g);
@@ -60,8 +67,8 @@ TEST_CASE("optimizer names and invalid options") {
   CHECK(parse_optimizer("rmsprop") == OptimizerKind::rmsprop);
   CHECK(optimizer_name(OptimizerKind::adam) == "adam");
   CHECK_THROWS_AS((void)parse_optimizer("lbfgs"), Error);
-  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::sgd, -1.0F}, 3), Error);
-  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::adam, std::nanf("")}, 3), Error);
+  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::sgd, -1.0F}, free_layout(3)), Error);
+  CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::adam, std::nanf("")}, free_layout(3)), Error);
 }
 
 }  // namespace rnn

@@ -4,8 +4,8 @@
 // A layer is an immutable description (shapes, options, which parameter segments it owns).
 // It never owns parameters or activations: forward/backward read parameters from any flat
 // vector laid out by the model's ParameterLayout and keep per-call scratch in a caller-owned
-// LayerState, so one model can be evaluated by many threads at once, each on its own
-// parameter snapshot (the asynchronous trainer does exactly that).
+// LayerState, so one model can be evaluated by many threads at once, on one shared parameter
+// vector (the data-parallel step) or each on its own snapshot (what asynchronous workers need).
 //
 //   forward:  y = f(x; θ)                              x: batch x in,  y: batch x out
 //   backward: given g = ∂L/∂y, writes ∂L/∂θ into the layer's segments of `grad`

@@ -4,9 +4,12 @@
 //   rnl_deep    784-512-512-10, every trainable layer a Random Neural Layer, logits = s·q
 //   rnl_hybrid  RNL 784-512-512, dense 512->10 output
 //   mlp         784-512-512-10, dense + ReLU
-//   cnn         the AdaComp seed CNN (Hardy et al. 2017): conv3x3x32-pool-conv3x3x64-pool-
-//               dense128-dense10, ReLU, 421 642 parameters
-//   cnn_rnl     that CNN with both dense layers replaced by RNLs (logits = s·q)
+//   cnn         the AdaComp seed CNN (Hardy et al. 2017): per-image standardisation, then
+//               conv3x3x32-pool-conv3x3x64-pool-dense128-dense10, ReLU, 421 642 parameters
+//   cnn_rnl     the same convolutions on raw pixels (no standardisation layer), with both
+//               dense layers replaced by RNLs (logits = s·q)
+//   gelenbe_ff  Gelenbe's layered feedforward RNN 784-128-10 (logits = s·q)
+//   nuclei      a dense-nuclei layer 784->512, then dense 512->10
 #include <memory>
 #include <string>
 #include <string_view>

@@ -66,9 +66,8 @@ class Optimizer {
   std::vector<ParameterRange> ranges_;
 };
 
-// Unconstrained parameters.
-[[nodiscard]] std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, std::size_t parameters);
-// Parameters laid out by `layout`; its non-negative segments stay non-negative.
+// Parameters laid out by `layout`; its non-negative segments stay non-negative. (There is no
+// layout-free overload: an optimizer built without the layout would let RNN weights go negative.)
 [[nodiscard]] std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const ParameterLayout& layout);
 [[nodiscard]] OptimizerKind parse_optimizer(std::string_view name);  // throws rnn::Error
 [[nodiscard]] std::string_view optimizer_name(OptimizerKind kind);

@@ -1,6 +1,7 @@
 #pragma once
-// The sequential training loop: seeded shuffling, mini-batches, one optimizer step per batch,
-// projection of non-negative segments after every step, evaluation after every epoch.
+// The synchronous training loop: seeded shuffling, mini-batches split across threads (each
+// thread's share through single-threaded kernels, summed inside the optimizer's step, which also
+// keeps non-negative segments non-negative), evaluation after every epoch.
 #include <cstdint>
 #include <functional>
 #include <span>
