@@ -18,14 +18,4 @@ const Segment* ParameterLayout::find(std::string_view name) const {
   return it == segments_.end() ? nullptr : &*it;
 }
 
-void project_non_negative(const ParameterLayout& layout, std::span<float> params) {
-  for (const Segment& s : layout.segments()) {
-    if (!s.non_negative) continue;
-    float* p = params.data() + s.offset;
-    const std::size_t n = s.size();
-#pragma omp simd
-    for (std::size_t i = 0; i < n; ++i) p[i] = std::max(p[i], 0.0F);
-  }
-}
-
 }  // namespace rnn

@@ -22,15 +22,6 @@ TEST_CASE("layout assigns contiguous segments in order") {
   CHECK_THROWS_AS(layout.add("a.w", 1, 1, false), Error);
 }
 
-TEST_CASE("projection clamps only non-negative segments") {
-  ParameterLayout layout;
-  layout.add("free", 1, 3, false);
-  layout.add("rates", 1, 3, true);
-  std::vector<float> p{-1.0F, 2.0F, -3.0F, -4.0F, 5.0F, -0.0F};
-  project_non_negative(layout, p);
-  CHECK(p == std::vector<float>{-1.0F, 2.0F, -3.0F, 0.0F, 5.0F, 0.0F});
-}
-
 TEST_CASE("segment views alias the flat vector") {
   ParameterLayout layout;
   layout.add("x", 2, 3, false);

@@ -44,7 +44,4 @@ class ParameterLayout {
   return {flat.data() + s.offset, static_cast<Eigen::Index>(s.rows), static_cast<Eigen::Index>(s.cols)};
 }
 
-// Clamps every non-negative segment at zero.
-void project_non_negative(const ParameterLayout& layout, std::span<float> params);
-
 }  // namespace rnn
