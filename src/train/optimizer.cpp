@@ -18,17 +18,24 @@ using Index = std::ptrdiff_t;
 // with a loop the compiler can vectorise for the common counts (one share, or one per core).
 template <typename Update>
 void apply(const std::vector<ParameterRange>& ranges, float* p, std::span<const GradientShare> shares, Update update) {
-  const auto run = [&](auto gather) {
+  const auto run = [&](auto shared_gather) {
 #pragma omp parallel
-    for (const ParameterRange& r : ranges) {
-      const auto begin = static_cast<Index>(r.begin);
-      const auto end = static_cast<Index>(r.end);
-      if (r.non_negative) {
+    {
+      // Thread-local copies of the functors, so their captured constants and pointers live in
+      // registers; read through the shared closures they were reloaded after every store to p, m
+      // or v, which the compiler must assume may alias them.
+      const auto gather = shared_gather;
+      const auto step = update;
+      for (const ParameterRange& r : ranges) {
+        const auto begin = static_cast<Index>(r.begin);
+        const auto end = static_cast<Index>(r.end);
+        if (r.non_negative) {
 #pragma omp for simd schedule(static) nowait
-        for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, update(i, gather(i)));
-      } else {
+          for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, step(i, gather(i)));
+        } else {
 #pragma omp for simd schedule(static) nowait
-        for (Index i = begin; i < end; ++i) p[i] = update(i, gather(i));
+          for (Index i = begin; i < end; ++i) p[i] = step(i, gather(i));
+        }
       }
     }
   };
