@@ -25,6 +25,7 @@ Layer& Model::add(std::unique_ptr<Layer> layer) {
   const std::size_t size_before = layout_.size();
   layer->declare_parameters(layout_, fmt::format("{}{}", kind, count));
   if (size_before == 0 && layout_.size() > 0) first_trainable_ = layers_.size();
+  parameter_ranges_.emplace_back(size_before, layout_.size());
   layers_.push_back(std::move(layer));
   return *layers_.back();
 }
@@ -68,7 +69,7 @@ const Matrix& Model::forward(std::span<const float> params, const Matrix& x, Wor
 }
 
 LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
-                                 std::span<float> grad, Workspace& ws) const {
+                                 std::span<float> grad, Workspace& ws, GradientReady* ready) const {
   if (grad.size() != layout_.size()) {
     throw Error(
         fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
@@ -80,8 +81,17 @@ LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x,
     Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;
     layers_[i]->backward(params, in, ws.activations[i], ws.grad_out, dx, grad, ws.states[i].get());
     if (dx != nullptr) std::swap(ws.grad_in, ws.grad_out);
+    const auto [begin, end] = parameter_ranges_[i];
+    if (ready != nullptr && end > begin) (*ready)(begin, end);
   }
   return loss;
+}
+
+void Model::report_gradient_ranges(GradientReady& ready) const {
+  for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
+    const auto [begin, end] = parameter_ranges_[i];
+    if (end > begin) ready(begin, end);
+  }
 }
 
 }  // namespace rnn

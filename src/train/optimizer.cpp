@@ -13,29 +13,30 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// Runs `update(i, g_i)` (which returns the new value of parameter i) over every range in one
-// parallel region, clamping the non-negative ranges at zero. g_i is gathered from the shares
-// with a loop the compiler can vectorise for the common counts (one share, or one per core).
+// Runs `update(i, g_i)` (which returns the new value of parameter i) over the part of every range
+// inside [first, last), clamping the non-negative ranges at zero. The loops are work-shared: called
+// by every thread of a parallel region they split the work, called outside one they run whole.
+// g_i is gathered from the shares with a loop the compiler can vectorise for the common counts
+// (one share, or one per core).
 template <typename Update>
-void apply(const std::vector<ParameterRange>& ranges, float* p, std::span<const GradientShare> shares, Update update) {
-  const auto run = [&](auto shared_gather) {
-#pragma omp parallel
-    {
-      // Thread-local copies of the functors, so their captured constants and pointers live in
-      // registers; read through the shared closures they were reloaded after every store to p, m
-      // or v, which the compiler must assume may alias them.
-      const auto gather = shared_gather;
-      const auto step = update;
-      for (const ParameterRange& r : ranges) {
-        const auto begin = static_cast<Index>(r.begin);
-        const auto end = static_cast<Index>(r.end);
-        if (r.non_negative) {
+void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
+           std::span<const GradientShare> shares, const Update& update) {
+  const auto run = [&](const auto& shared_gather) {
+    // Thread-local copies of the functors, so their captured constants and pointers live in
+    // registers; read through the shared closures they were reloaded after every store to p, m
+    // or v, which the compiler must assume may alias them.
+    const auto gather = shared_gather;
+    const auto step = update;
+    for (const ParameterRange& r : ranges) {
+      const auto begin = static_cast<Index>(std::max(r.begin, first));
+      const auto end = static_cast<Index>(std::min(r.end, last));
+      if (begin >= end) continue;
+      if (r.non_negative) {
 #pragma omp for simd schedule(static) nowait
-          for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, step(i, gather(i)));
-        } else {
+        for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, step(i, gather(i)));
+      } else {
 #pragma omp for simd schedule(static) nowait
-          for (Index i = begin; i < end; ++i) p[i] = step(i, gather(i));
-        }
+        for (Index i = begin; i < end; ++i) p[i] = step(i, gather(i));
       }
     }
   };
@@ -61,19 +62,20 @@ void apply(const std::vector<ParameterRange>& ranges, float* p, std::span<const 
 class Sgd final : public Optimizer {
  public:
   Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges)), velocity_(options.momentum > 0 ? n : 0) {}
+      : Optimizer(options, std::move(ranges), n), velocity_(options.momentum > 0 ? n : 0) {}
 
-  using Optimizer::step;
-  void step(std::span<float> params, std::span<const GradientShare> shares) override {
+  void begin_step() override {}
+  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+              std::size_t last) override {
     const float lr = options_.learning_rate;
     float* p = params.data();
     if (velocity_.empty()) {
-      apply(ranges_, p, shares, [=](Index i, float g) { return p[i] - lr * g; });
+      apply(ranges_, first, last, p, shares, [=](Index i, float g) { return p[i] - lr * g; });
       return;
     }
     const float mu = options_.momentum;
     float* v = velocity_.data();
-    apply(ranges_, p, shares, [=](Index i, float g) {
+    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
       v[i] = mu * v[i] + g;
       return p[i] - lr * v[i];
     });
@@ -86,22 +88,27 @@ class Sgd final : public Optimizer {
 class Adam final : public Optimizer {
  public:
   Adam(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges)), m_(n, 0.0F), v_(n, 0.0F) {}
+      : Optimizer(options, std::move(ranges), n), m_(n, 0.0F), v_(n, 0.0F) {}
 
-  using Optimizer::step;
-  void step(std::span<float> params, std::span<const GradientShare> shares) override {
+  void begin_step() override {
     ++t_;
+    // Bias corrections folded into the step size and ε (the paper's efficient form).
+    const double c1 = 1.0 - std::pow(static_cast<double>(options_.beta1), static_cast<double>(t_));
+    const double c2 = 1.0 - std::pow(static_cast<double>(options_.beta2), static_cast<double>(t_));
+    step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(c2) / c1);
+    eps_hat_ = static_cast<float>(options_.epsilon * std::sqrt(c2));
+  }
+
+  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+              std::size_t last) override {
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
-    // Bias corrections folded into the step size and ε (the paper's efficient form).
-    const double c1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(t_));
-    const double c2 = 1.0 - std::pow(static_cast<double>(b2), static_cast<double>(t_));
-    const auto step = static_cast<float>(options_.learning_rate * std::sqrt(c2) / c1);
-    const auto eps_hat = static_cast<float>(options_.epsilon * std::sqrt(c2));
+    const float step = step_size_;
+    const float eps_hat = eps_hat_;
     float* p = params.data();
     float* m = m_.data();
     float* v = v_.data();
-    apply(ranges_, p, shares, [=](Index i, float g) {
+    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
       m[i] = b1 * m[i] + (1.0F - b1) * g;
       v[i] = b2 * v[i] + (1.0F - b2) * g * g;
       return p[i] - step * m[i] / (std::sqrt(v[i]) + eps_hat);
@@ -112,21 +119,24 @@ class Adam final : public Optimizer {
   std::vector<float> m_;
   std::vector<float> v_;
   long t_ = 0;
+  float step_size_ = 0.0F;
+  float eps_hat_ = 0.0F;
 };
 
 class RmsProp final : public Optimizer {
  public:
   RmsProp(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges)), v_(n, 0.0F) {}
+      : Optimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
 
-  using Optimizer::step;
-  void step(std::span<float> params, std::span<const GradientShare> shares) override {
+  void begin_step() override {}
+  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+              std::size_t last) override {
     const float lr = options_.learning_rate;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
     float* v = v_.data();
-    apply(ranges_, p, shares, [=](Index i, float g) {
+    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
       v[i] = rho * v[i] + (1.0F - rho) * g * g;
       return p[i] - lr * g / (std::sqrt(v[i]) + eps);
     });
@@ -149,6 +159,22 @@ std::unique_ptr<Optimizer> build(const OptimizerOptions& options, std::vector<Pa
 }
 
 }  // namespace
+
+void Optimizer::step(std::span<float> params, std::span<const GradientShare> shares) {
+  check_size(params, shares);
+  begin_step();
+#pragma omp parallel
+  update(params, shares, 0, size_);
+}
+
+void Optimizer::check_size(std::span<float> params, std::span<const GradientShare> shares) const {
+  if (params.size() != size_) {
+    throw Error(fmt::format("optimizer: {} parameters given, built for {}", params.size(), size_));
+  }
+  for (const GradientShare& s : shares) {
+    if (s.grad == nullptr) throw Error("optimizer: a gradient share has no data");
+  }
+}
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const ParameterLayout& layout) {
   // Adjacent segments with the same constraint merge into one range (fewer loop launches).

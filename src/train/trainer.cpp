@@ -54,6 +54,27 @@ struct Shard {
   LossSum loss;
 };
 
+// Updates each layer as soon as every thread has finished its backward pass through it: the
+// layer's gradients are then still in cache, instead of being written out for the whole model and
+// read back by a separate optimizer pass. Called by every thread of the team, in the same order.
+class UpdateLayerWhenReady final : public GradientReady {
+ public:
+  UpdateLayerWhenReady(Optimizer& optimizer, std::span<float> params, std::span<const GradientShare> shares)
+      : optimizer_(optimizer), params_(params), shares_(shares) {}
+
+  void operator()(std::size_t begin, std::size_t end) override {
+    // Every thread's gradient for this layer is complete, and no thread reads its parameters again
+    // in this step (its input gradient was computed before its weights' gradient was reported).
+#pragma omp barrier
+    optimizer_.update(params_, shares_, begin, end);
+  }
+
+ private:
+  Optimizer& optimizer_;
+  std::span<float> params_;
+  std::span<const GradientShare> shares_;
+};
+
 }  // namespace
 
 std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, Optimizer& optimizer,
@@ -73,9 +94,9 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
 
   // Data parallelism over the batch: each thread runs forward/backward on a contiguous share of
   // the batch with single-threaded kernels (nested regions run serially), and the optimizer sums
-  // the shares' gradients, weighted by share size, inside its own update pass. This keeps both
-  // cores busy through the element-wise and sparse parts that a parallel GEMM alone leaves
-  // serial, and costs no extra pass over memory.
+  // the shares' gradients, weighted by share size, inside its own update pass, layer by layer as
+  // the backward pass completes them. This keeps both cores busy through the element-wise and
+  // sparse parts that a parallel GEMM alone leaves serial, and costs no extra pass over memory.
   const int threads = std::max(1, std::min<int>(omp_get_max_threads(), options.batch));
   std::vector<Shard> shards(static_cast<std::size_t>(threads));
   for (std::size_t t = 0; t < shards.size(); ++t) {
@@ -84,6 +105,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     s.grad.assign(params.size(), 0.0F);
   }
   std::vector<GradientShare> shares(shards.size());
+  optimizer.check_size(params, {});
   std::vector<EpochMetrics> history;
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -95,6 +117,15 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       const std::size_t first = b * batch;
       const std::size_t count = std::min(batch, n_train - first);
       const std::span<const std::size_t> rows = std::span(order).subspan(first, count);
+      // Each share's gradient is the mean over its rows; the batch mean weights them by size.
+      std::size_t used = 0;
+      for (std::size_t t = 0; t < shards.size(); ++t) {
+        const std::size_t rows_of_t = count * (t + 1) / shards.size() - count * t / shards.size();
+        if (rows_of_t > 0) {
+          shares[used++] = {shards[t].grad.data(), static_cast<float>(rows_of_t) / static_cast<float>(count)};
+        }
+      }
+      optimizer.begin_step();
       // (With one thread no region is opened: a one-thread team would turn the kernels' own
       // parallel regions into nested ones.)
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -104,25 +135,21 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
         const std::size_t hi = count * (t + 1) / static_cast<std::size_t>(threads);
         Shard& s = shards[t];
         s.loss = LossSum{};
+        UpdateLayerWhenReady update(optimizer, params, std::span(shares).first(used));
         if (hi > lo) {
           gather_batch(data.train, rows.subspan(lo, hi - lo), s.x, s.labels);
-          s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws);
+          s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws, &update);
+        } else {
+          model.report_gradient_ranges(update);  // no rows, but every update is work-shared
         }
       }
-      // Each share's gradient is the mean over its rows; the batch mean weights them by size.
       LossSum loss;
-      std::size_t used = 0;
-      for (const Shard& s : shards) {
-        loss += s.loss;
-        if (s.loss.count > 0) {
-          shares[used++] = {s.grad.data(), static_cast<float>(s.loss.count) / static_cast<float>(count)};
-        }
-      }
+      for (const Shard& s : shards) loss += s.loss;
+      // The step has already been applied, layer by layer; the run ends here with an error.
       if (!std::isfinite(loss.loss)) {
         throw Error(
             fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
       }
-      optimizer.step(params, std::span(shares).first(used));
       seen += loss;
       if (bar.due(b + 1)) bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.mean_loss(), seen.accuracy()));
     }

@@ -105,3 +105,59 @@ TEST_CASE("a model is re-entrant: concurrent evaluations on separate workspaces 
 }
 
 }  // namespace rnn
+
+namespace rnn {
+namespace {
+
+// Records each reported range together with the gradient it held at that moment.
+class RecordRanges final : public GradientReady {
+ public:
+  explicit RecordRanges(std::span<const float> grad) : grad_(grad) {}
+  void operator()(std::size_t begin, std::size_t end) override {
+    ranges.emplace_back(begin, end);
+    snapshots.emplace_back(grad_.begin() + static_cast<std::ptrdiff_t>(begin),
+                           grad_.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  std::vector<std::vector<float>> snapshots;
+
+ private:
+  std::span<const float> grad_;
+};
+
+}  // namespace
+
+TEST_CASE("backward reports each layer's range, last layer first, once its gradient is final") {
+  for (const std::string name : {"rnl_deep", "cnn_rnl", "mlp"}) {
+    CAPTURE(name);
+    const auto model = make_model(name);
+    Rng rng(21);
+    const std::vector<float> params = model->initial_parameters(4);
+    const Matrix x = test::random_matrix(5, model->input_shape().size(), rng, 0.0F, 1.0F);
+    const auto labels = random_labels(5, rng);
+    std::vector<float> grad(model->parameter_count(), std::numeric_limits<float>::quiet_NaN());
+    Workspace ws = model->make_workspace();
+    RecordRanges during(grad);
+    model->loss_and_gradient(params, x, labels, grad, ws, &during);
+
+    // The ranges tile the whole vector from the end, one per parameterised layer.
+    std::size_t expected_end = model->parameter_count();
+    for (const auto& [begin, end] : during.ranges) {
+      CHECK(end == expected_end);
+      CHECK(begin < end);
+      expected_end = begin;
+    }
+    CHECK(expected_end == 0);
+    // What each report saw is the final gradient.
+    for (std::size_t r = 0; r < during.ranges.size(); ++r) {
+      const auto [begin, end] = during.ranges[r];
+      CHECK(std::equal(during.snapshots[r].begin(), during.snapshots[r].end(),
+                       grad.begin() + static_cast<std::ptrdiff_t>(begin)));
+    }
+    RecordRanges without_work(grad);
+    model->report_gradient_ranges(without_work);
+    CHECK(without_work.ranges == during.ranges);
+  }
+}
+
+}  // namespace rnn

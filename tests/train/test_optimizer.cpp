@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/rng.hpp"
 #include "rnn/train/optimizer.hpp"
 
 namespace rnn {
@@ -90,6 +91,50 @@ TEST_CASE("an optimizer built from a layout keeps non-negative segments non-nega
     CHECK(p[4] == 0.0F);
     CHECK(p[5] > 0.0F);
   }
+}
+
+}  // namespace rnn
+
+namespace rnn {
+
+TEST_CASE("a step taken in parts, inside a parallel region, equals the whole step bit for bit") {
+  ParameterLayout layout;
+  layout.add("a", 3, 50, true);
+  layout.add("b", 1, 37, false);
+  layout.add("c", 40, 20, true);
+  const std::size_t n = layout.size();
+  // Layer-like cuts that do not follow the merged ranges inside the optimizer.
+  const std::vector<std::size_t> cuts{0, 10, 150, 187, 600, n};
+  for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::rmsprop}) {
+    CAPTURE(optimizer_name(kind));
+    auto whole = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+    auto parts = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+    std::vector<float> p_whole(n);
+    Rng rng(3);
+    for (float& v : p_whole) v = rng.uniform(-0.5F, 0.5F);
+    std::vector<float> p_parts = p_whole;
+    std::vector<float> g0(n);
+    std::vector<float> g1(n);
+    for (int step = 0; step < 5; ++step) {
+      for (std::size_t i = 0; i < n; ++i) {
+        g0[i] = rng.uniform(-1.0F, 1.0F);
+        g1[i] = rng.uniform(-1.0F, 1.0F);
+      }
+      const std::vector<GradientShare> shares{{g0.data(), 0.25F}, {g1.data(), 0.75F}};
+      whole->step(p_whole, shares);
+      parts->begin_step();
+#pragma omp parallel num_threads(3)
+      for (std::size_t c = cuts.size() - 1; c-- > 0;) parts->update(p_parts, shares, cuts[c], cuts[c + 1]);
+      REQUIRE(p_parts == p_whole);
+    }
+  }
+}
+
+TEST_CASE("an optimizer refuses parameters of another size") {
+  auto opt = make_optimizer(OptimizerOptions{}, free_layout(4));
+  std::vector<float> p(5);
+  std::vector<float> g(5);
+  CHECK_THROWS_AS(opt->step(p, g), Error);
 }
 
 }  // namespace rnn

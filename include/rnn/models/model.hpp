@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rnn/core/parameters.hpp"
@@ -16,6 +17,20 @@
 #include "rnn/layers/softmax_cross_entropy.hpp"
 
 namespace rnn {
+
+// Told, during a backward pass, that one layer's gradient is complete: `begin, end` is that layer's
+// range of the flat parameter vector. The layer has also finished reading its parameters for this
+// pass, so a caller may update them in place at once, while the gradient is still in cache.
+class GradientReady {
+ public:
+  virtual void operator()(std::size_t begin, std::size_t end) = 0;
+
+ protected:
+  GradientReady() = default;
+  GradientReady(const GradientReady&) = default;
+  GradientReady& operator=(const GradientReady&) = default;
+  ~GradientReady() = default;
+};
 
 // Per-caller activations and layer scratch, reused across calls (no allocation per batch
 // once the batch size is stable).
@@ -49,14 +64,20 @@ class Model {
   // Returns the logits (a reference into the workspace).
   const Matrix& forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const;
 
-  // Forward + backward of the mean softmax cross-entropy; writes the whole gradient.
+  // Forward + backward of the mean softmax cross-entropy; writes the whole gradient. With
+  // `ready`, each parameterised layer's range is reported as soon as its gradient is complete,
+  // last layer first.
   LossSum loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
-                            std::span<float> grad, Workspace& ws) const;
+                            std::span<float> grad, Workspace& ws, GradientReady* ready = nullptr) const;
+  // Reports the same ranges in the same order without computing anything: a data-parallel
+  // thread with no rows in a batch still takes part in every per-layer update.
+  void report_gradient_ranges(GradientReady& ready) const;
 
  private:
   std::string name_;
   Shape input_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::pair<std::size_t, std::size_t>> parameter_ranges_;  // per layer: [begin, end)
   std::size_t first_trainable_ = 0;                         // backward stops here: no gradient is needed below it
   std::map<std::string, int, std::less<>> layers_of_kind_;  // for naming: "rnl1", "rnl2", ...
   ParameterLayout layout_;

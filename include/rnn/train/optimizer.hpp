@@ -55,15 +55,28 @@ class Optimizer {
     step(params, std::span(&whole, 1));
   }
   // The same with g = Σ shares[s].weight · shares[s].grad (each of params.size() entries).
-  virtual void step(std::span<float> params, std::span<const GradientShare> shares) = 0;
+  void step(std::span<float> params, std::span<const GradientShare> shares);
+
+  // A step in parts, for updating each layer as soon as its gradient is complete: begin_step()
+  // once (from one thread), then update() over disjoint ranges [first, last) that together cover
+  // every parameter once. update() work-shares its loops: inside an OpenMP parallel region every
+  // thread of the team must make the same calls; outside one it runs on the caller's thread. The
+  // result is bit-identical to step().
+  virtual void begin_step() = 0;
+  virtual void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+                      std::size_t last) = 0;
+  // Throws unless params has this optimizer's size and every share has data.
+  void check_size(std::span<float> params, std::span<const GradientShare> shares) const;
+
   void set_learning_rate(float lr) { options_.learning_rate = lr; }
   [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
 
  protected:
-  Optimizer(const OptimizerOptions& options, std::vector<ParameterRange> ranges)
-      : options_(options), ranges_(std::move(ranges)) {}
+  Optimizer(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t size)
+      : options_(options), ranges_(std::move(ranges)), size_(size) {}
   OptimizerOptions options_;
   std::vector<ParameterRange> ranges_;
+  std::size_t size_ = 0;
 };
 
 // Parameters laid out by `layout`; its non-negative segments stay non-negative. (There is no
