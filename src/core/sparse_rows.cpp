@@ -54,25 +54,33 @@ void SparseRows::assign(const Matrix& x) {
 
 namespace {
 
-// Sixteen floats, lowered to whatever the target offers (one AVX-512 register, two AVX ones, ...).
-using Lanes = float __attribute__((vector_size(64)));
+// One vector register of floats, and how many of them each of the two products keeps as sums:
+// 2 x 8 of the 32 AVX-512 registers, 2 x 4 of the 16 AVX ones (more would spill).
+#if defined(__AVX512F__)
 constexpr Eigen::Index kLanes = 16;
-// Outputs per pass: 8 vectors of accumulators for each of the two products, 16 registers.
-constexpr Eigen::Index kBlock = 128;
+constexpr int kBlockVectors = 8;
+#elif defined(__AVX__)
+constexpr Eigen::Index kLanes = 8;
+constexpr int kBlockVectors = 4;
+#else
+constexpr Eigen::Index kLanes = 4;
+constexpr int kBlockVectors = 4;
+#endif
+using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+constexpr Eigen::Index kBlock = kLanes * kBlockVectors;  // outputs per pass over the non-zeros
 
-Lanes load(const float* p) {
+[[gnu::always_inline]] inline Lanes load(const float* p) {
   Lanes v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-void store(float* p, Lanes v) {
+[[gnu::always_inline]] inline void store(float* p, const Lanes& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// out_a[0, width) = Σ_k v_k a_k[0, width) and the same for b, over the entries (offset, v) given by
-// `index`/`value`, with the sums kept in registers: each output is written once and never read.
-// Operand rows are `stride` floats apart. kVectors = width / 16.
+// out_a[0, kVectors·kLanes) = Σ_i value_i · a[index_i·stride + ...] and the same for b, with the
+// sums in registers: each output is written once and never read.
 template <int kVectors>
 void accumulate_rows(const int* index, const float* value, int count, const float* a, const float* b,
                      Eigen::Index stride, float* out_a, float* out_b) {
@@ -95,22 +103,37 @@ void accumulate_rows(const int* index, const float* value, int count, const floa
   }
 }
 
-// The same for any width below kBlock: 16 lanes at a time, then scalars.
+// The same for widths below kLanes, one pass over the non-zeros for all of them.
+void accumulate_rows_scalar(const int* index, const float* value, int count, const float* a, const float* b,
+                            Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b) {
+  float sum_a[kLanes] = {};
+  float sum_b[kLanes] = {};
+  for (int i = 0; i < count; ++i) {
+    const float* ra = a + static_cast<Eigen::Index>(index[i]) * stride;
+    const float* rb = b + static_cast<Eigen::Index>(index[i]) * stride;
+    for (Eigen::Index j = 0; j < width; ++j) {
+      sum_a[j] += value[i] * ra[j];
+      sum_b[j] += value[i] * rb[j];
+    }
+  }
+  std::copy_n(sum_a, width, out_a);
+  std::copy_n(sum_b, width, out_b);
+}
+
+// Widths below kBlock: the whole vectors in one pass, then the scalar remainder in another.
+template <int kVectors = kBlockVectors - 1>
 void accumulate_rows_tail(const int* index, const float* value, int count, const float* a, const float* b,
                           Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b) {
-  Eigen::Index j = 0;
-  for (; j + kLanes <= width; j += kLanes) {
-    accumulate_rows<1>(index, value, count, a + j, b + j, stride, out_a + j, out_b + j);
-  }
-  for (; j < width; ++j) {
-    float sum_a = 0.0F;
-    float sum_b = 0.0F;
-    for (int i = 0; i < count; ++i) {
-      sum_a += value[i] * a[static_cast<Eigen::Index>(index[i]) * stride + j];
-      sum_b += value[i] * b[static_cast<Eigen::Index>(index[i]) * stride + j];
+  if constexpr (kVectors > 0) {
+    if (width / kLanes < kVectors) {
+      accumulate_rows_tail<kVectors - 1>(index, value, count, a, b, stride, width, out_a, out_b);
+      return;
     }
-    out_a[j] = sum_a;
-    out_b[j] = sum_b;
+    accumulate_rows<kVectors>(index, value, count, a, b, stride, out_a, out_b);
+  }
+  const Eigen::Index done = kVectors * kLanes;
+  if (done < width) {
+    accumulate_rows_scalar(index, value, count, a + done, b + done, stride, width - done, out_a + done, out_b + done);
   }
 }
 
@@ -120,7 +143,7 @@ void sparse_row_times(const int* index, const float* value, int count, const flo
                       Eigen::Index width, float* out_a, float* out_b) {
   Eigen::Index j = 0;
   for (; j + kBlock <= width; j += kBlock) {
-    accumulate_rows<kBlock / kLanes>(index, value, count, a + j, b + j, width, out_a + j, out_b + j);
+    accumulate_rows<kBlockVectors>(index, value, count, a + j, b + j, width, out_a + j, out_b + j);
   }
   if (j < width) accumulate_rows_tail(index, value, count, a + j, b + j, width, width - j, out_a + j, out_b + j);
 }

@@ -79,7 +79,11 @@ void GelenbeFeedforward::forward(std::span<const float> params, const Matrix& x,
     const auto wp = weights(params, l, true);
     const auto wm = weights(params, l, false);
     st.rates[l].resize(sizes_[l]);
-    for (Eigen::Index j = 0; j < wp.rows(); ++j) st.rates[l][j] = wp.row(j).sum() + wm.row(j).sum();
+    // r_j = Σ_k (w⁺_jk + w⁻_jk), summed in a fixed order: the same weights anywhere in memory (a
+    // worker's copy, a checkpoint) must give the same bits.
+    for (Eigen::Index j = 0; j < wp.rows(); ++j) {
+      st.rates[l][j] = fixed_order_sum(wp.row(j).data(), wp.cols()) + fixed_order_sum(wm.row(j).data(), wm.cols());
+    }
   }
   st.rates[layers()] = RowVector::Constant(sizes_.back(), options_.output_rate);
 

@@ -76,6 +76,7 @@ LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x,
   }
   const Matrix& logits = forward(params, x, ws, true);
   const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);
+  if (ready != nullptr) ready->loss_computed(loss);
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     const Matrix& in = i == 0 ? x : ws.activations[i - 1];
     Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;

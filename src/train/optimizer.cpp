@@ -22,9 +22,9 @@ template <typename Update>
 void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
            std::span<const GradientShare> shares, const Update& update) {
   const auto run = [&](const auto& shared_gather) {
-    // Thread-local copies of the functors, so their captured constants and pointers live in
-    // registers; read through the shared closures they were reloaded after every store to p, m
-    // or v, which the compiler must assume may alias them.
+    // Local copies of the functors, so their captured constants and pointers live in registers:
+    // read through a reference they are reloaded after every store to p, m or v, which the
+    // compiler must assume may alias them.
     const auto gather = shared_gather;
     const auto step = update;
     for (const ParameterRange& r : ranges) {
@@ -64,10 +64,10 @@ class Sgd final : public Optimizer {
   Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
       : Optimizer(options, std::move(ranges), n), velocity_(options.momentum > 0 ? n : 0) {}
 
-  void begin_step() override {}
+  void begin_step() override { lr_ = options_.learning_rate; }
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
               std::size_t last) override {
-    const float lr = options_.learning_rate;
+    const float lr = lr_;
     float* p = params.data();
     if (velocity_.empty()) {
       apply(ranges_, first, last, p, shares, [=](Index i, float g) { return p[i] - lr * g; });
@@ -83,6 +83,7 @@ class Sgd final : public Optimizer {
 
  private:
   std::vector<float> velocity_;
+  float lr_ = 0.0F;
 };
 
 class Adam final : public Optimizer {
@@ -128,10 +129,10 @@ class RmsProp final : public Optimizer {
   RmsProp(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
       : Optimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
 
-  void begin_step() override {}
+  void begin_step() override { lr_ = options_.learning_rate; }
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
               std::size_t last) override {
-    const float lr = options_.learning_rate;
+    const float lr = lr_;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
@@ -144,6 +145,7 @@ class RmsProp final : public Optimizer {
 
  private:
   std::vector<float> v_;
+  float lr_ = 0.0F;
 };
 
 std::unique_ptr<Optimizer> build(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n) {
@@ -159,6 +161,14 @@ std::unique_ptr<Optimizer> build(const OptimizerOptions& options, std::vector<Pa
 }
 
 }  // namespace
+
+void Optimizer::step(std::span<float> params, std::span<const float> grad) {
+  if (grad.size() != size_) {
+    throw Error(fmt::format("optimizer: gradient has {} entries, built for {}", grad.size(), size_));
+  }
+  const GradientShare whole{grad.data(), 1.0F};
+  step(params, std::span(&whole, 1));
+}
 
 void Optimizer::step(std::span<float> params, std::span<const GradientShare> shares) {
   check_size(params, shares);

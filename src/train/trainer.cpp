@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -54,18 +55,35 @@ struct Shard {
   LossSum loss;
 };
 
+// Rows [first, last) of a batch of `count` rows that thread t of a team of `team` trains on.
+struct RowRange {
+  std::size_t first = 0;
+  std::size_t last = 0;
+};
+RowRange shard_rows(std::size_t count, std::size_t t, std::size_t team) {
+  return {count * t / team, count * (t + 1) / team};
+}
+
 // Updates each layer as soon as every thread has finished its backward pass through it: the
 // layer's gradients are then still in cache, instead of being written out for the whole model and
-// read back by a separate optimizer pass. Called by every thread of the team, in the same order.
+// read back by a separate optimizer pass. Every thread of the team makes the same calls, in the
+// same order (a thread without rows through Model::report_gradient_ranges).
 class UpdateLayerWhenReady final : public GradientReady {
  public:
-  UpdateLayerWhenReady(Optimizer& optimizer, std::span<float> params, std::span<const GradientShare> shares)
-      : optimizer_(optimizer), params_(params), shares_(shares) {}
+  UpdateLayerWhenReady(Optimizer& optimizer, std::span<float> params, std::span<const GradientShare> shares,
+                       std::atomic<bool>& diverged)
+      : optimizer_(optimizer), params_(params), shares_(shares), diverged_(diverged) {}
+
+  void loss_computed(const LossSum& loss) override {
+    if (!std::isfinite(loss.loss)) diverged_.store(true, std::memory_order_relaxed);
+  }
 
   void operator()(std::size_t begin, std::size_t end) override {
-    // Every thread's gradient for this layer is complete, and no thread reads its parameters again
-    // in this step (its input gradient was computed before its weights' gradient was reported).
+    // After the barrier every thread's gradient for this layer is complete, no thread reads its
+    // parameters again in this step (the layer contract), and every thread has computed its loss,
+    // so all of them see the same `diverged` and skip the same updates.
 #pragma omp barrier
+    if (diverged_.load(std::memory_order_relaxed)) return;
     optimizer_.update(params_, shares_, begin, end);
   }
 
@@ -73,6 +91,7 @@ class UpdateLayerWhenReady final : public GradientReady {
   Optimizer& optimizer_;
   std::span<float> params_;
   std::span<const GradientShare> shares_;
+  std::atomic<bool>& diverged_;
 };
 
 }  // namespace
@@ -106,6 +125,14 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
   }
   std::vector<GradientShare> shares(shards.size());
   optimizer.check_size(params, {});
+  // A bad label would throw inside the parallel region below, where an exception cannot be caught.
+  const auto classes = static_cast<std::size_t>(model.output_shape().size());
+  for (const std::uint8_t label : data.train.labels) {
+    if (label >= classes) {
+      throw Error(
+          fmt::format("training label {} is not a class of model {} ({} outputs)", label, model.name(), classes));
+    }
+  }
   std::vector<EpochMetrics> history;
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -117,27 +144,34 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       const std::size_t first = b * batch;
       const std::size_t count = std::min(batch, n_train - first);
       const std::span<const std::size_t> rows = std::span(order).subspan(first, count);
-      // Each share's gradient is the mean over its rows; the batch mean weights them by size.
+      std::atomic<bool> diverged{false};
       std::size_t used = 0;
-      for (std::size_t t = 0; t < shards.size(); ++t) {
-        const std::size_t rows_of_t = count * (t + 1) / shards.size() - count * t / shards.size();
-        if (rows_of_t > 0) {
-          shares[used++] = {shards[t].grad.data(), static_cast<float>(rows_of_t) / static_cast<float>(count)};
-        }
-      }
-      optimizer.begin_step();
-      // (With one thread no region is opened: a one-thread team would turn the kernels' own
-      // parallel regions into nested ones.)
+      for (Shard& s : shards) s.loss = LossSum{};
+        // (With one thread no region is opened: a one-thread team would turn the kernels' own
+        // parallel regions into nested ones.)
 #pragma omp parallel num_threads(threads) if (threads > 1)
       {
+        // The team may be smaller than asked for (OMP_DYNAMIC, thread limits, a caller's own
+        // parallel region): shards follow the team actually running.
+        const auto team = static_cast<std::size_t>(omp_get_num_threads());
         const auto t = static_cast<std::size_t>(omp_get_thread_num());
-        const std::size_t lo = count * t / static_cast<std::size_t>(threads);
-        const std::size_t hi = count * (t + 1) / static_cast<std::size_t>(threads);
+#pragma omp single
+        {
+          // Each share's gradient is the mean over its rows; the batch mean weights them by size.
+          for (std::size_t u = 0; u < team; ++u) {
+            const RowRange r = shard_rows(count, u, team);
+            if (r.last > r.first) {
+              shares[used++] = {shards[u].grad.data(),
+                                static_cast<float>(r.last - r.first) / static_cast<float>(count)};
+            }
+          }
+          optimizer.begin_step();
+        }  // (implicit barrier: every thread sees the shares and the step's constants)
+        const RowRange mine = shard_rows(count, t, team);
         Shard& s = shards[t];
-        s.loss = LossSum{};
-        UpdateLayerWhenReady update(optimizer, params, std::span(shares).first(used));
-        if (hi > lo) {
-          gather_batch(data.train, rows.subspan(lo, hi - lo), s.x, s.labels);
+        UpdateLayerWhenReady update(optimizer, params, std::span(shares).first(used), diverged);
+        if (mine.last > mine.first) {
+          gather_batch(data.train, rows.subspan(mine.first, mine.last - mine.first), s.x, s.labels);
           s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws, &update);
         } else {
           model.report_gradient_ranges(update);  // no rows, but every update is work-shared
@@ -145,8 +179,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       }
       LossSum loss;
       for (const Shard& s : shards) loss += s.loss;
-      // The step has already been applied, layer by layer; the run ends here with an error.
-      if (!std::isfinite(loss.loss)) {
+      if (diverged.load() || !std::isfinite(loss.loss)) {
         throw Error(
             fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
       }

@@ -1,6 +1,9 @@
 // The sparse products against Eigen's dense ones, for widths that exercise every code path:
-// whole 128-column register blocks, 16-lane remainders and scalar remainders.
+// whole register blocks (64 or 128 columns), whole-vector remainders and scalar remainders.
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <limits>
 
 #include "rnn/core/sparse_rows.hpp"
 #include "support/gradient_check.hpp"
@@ -22,11 +25,21 @@ void check_products(Eigen::Index rows, Eigen::Index cols, Eigen::Index width, fl
   const Matrix g = test::random_matrix(rows, width, rng, -1.0F, 1.0F);
   const Matrix h = test::random_matrix(rows, width, rng, -1.0F, 1.0F);
 
+  // Operands one float past an aligned start, and results filled with NaN first: every entry of a
+  // result must be written, zeros included.
+  const auto misaligned = [](const Matrix& m) {
+    Matrix padded(m.rows() * m.cols() + 1, 1);
+    std::copy_n(m.data(), m.size(), padded.data() + 1);
+    return padded;
+  };
+  const Matrix a_storage = misaligned(a);
+  const Matrix b_storage = misaligned(b);
   SparseRows sparse;
   sparse.assign(x);
-  Matrix xa;
-  Matrix xb;
-  sparse.times(ConstMatrixMap(a.data(), cols, width), ConstMatrixMap(b.data(), cols, width), xa, xb);
+  Matrix xa = Matrix::Constant(rows, width, std::numeric_limits<float>::quiet_NaN());
+  Matrix xb = xa;
+  sparse.times(ConstMatrixMap(a_storage.data() + 1, cols, width), ConstMatrixMap(b_storage.data() + 1, cols, width), xa,
+               xb);
   const Matrix want_xa = x * a;
   const Matrix want_xb = x * b;
   REQUIRE(xa.rows() == rows);
@@ -34,7 +47,6 @@ void check_products(Eigen::Index rows, Eigen::Index cols, Eigen::Index width, fl
   CHECK((xa - want_xa).cwiseAbs().maxCoeff() <= 1e-5F * (1.0F + want_xa.cwiseAbs().maxCoeff()));
   CHECK((xb - want_xb).cwiseAbs().maxCoeff() <= 1e-5F * (1.0F + want_xb.cwiseAbs().maxCoeff()));
 
-  // Filled with NaN first: every entry of the result must be written, zeros included.
   Matrix xtg = Matrix::Constant(cols, width, std::numeric_limits<float>::quiet_NaN());
   Matrix xth = xtg;
   sparse.transpose_times(g, h, MatrixMap(xtg.data(), cols, width), MatrixMap(xth.data(), cols, width));

@@ -72,10 +72,6 @@ TEST_CASE("optimizer names and invalid options") {
   CHECK_THROWS_AS((void)make_optimizer(OptimizerOptions{OptimizerKind::adam, std::nanf("")}, free_layout(3)), Error);
 }
 
-}  // namespace rnn
-
-namespace rnn {
-
 TEST_CASE("an optimizer built from a layout keeps non-negative segments non-negative, only those") {
   ParameterLayout layout;
   layout.add("free", 1, 3, false);
@@ -93,11 +89,7 @@ TEST_CASE("an optimizer built from a layout keeps non-negative segments non-nega
   }
 }
 
-}  // namespace rnn
-
-namespace rnn {
-
-TEST_CASE("a step taken in parts, inside a parallel region, equals the whole step bit for bit") {
+TEST_CASE("a step taken in parts equals the whole step bit for bit, in a parallel region or not") {
   ParameterLayout layout;
   layout.add("a", 3, 50, true);
   layout.add("b", 1, 37, false);
@@ -106,35 +98,50 @@ TEST_CASE("a step taken in parts, inside a parallel region, equals the whole ste
   // Layer-like cuts that do not follow the merged ranges inside the optimizer.
   const std::vector<std::size_t> cuts{0, 10, 150, 187, 600, n};
   for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::rmsprop}) {
-    CAPTURE(optimizer_name(kind));
-    auto whole = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
-    auto parts = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
-    std::vector<float> p_whole(n);
-    Rng rng(3);
-    for (float& v : p_whole) v = rng.uniform(-0.5F, 0.5F);
-    std::vector<float> p_parts = p_whole;
-    std::vector<float> g0(n);
-    std::vector<float> g1(n);
-    for (int step = 0; step < 5; ++step) {
-      for (std::size_t i = 0; i < n; ++i) {
-        g0[i] = rng.uniform(-1.0F, 1.0F);
-        g1[i] = rng.uniform(-1.0F, 1.0F);
-      }
-      const std::vector<GradientShare> shares{{g0.data(), 0.25F}, {g1.data(), 0.75F}};
-      whole->step(p_whole, shares);
-      parts->begin_step();
+    for (const std::size_t share_count : {1, 2, 3}) {
+      for (const bool in_region : {true, false}) {
+        CAPTURE(optimizer_name(kind));
+        CAPTURE(share_count);
+        CAPTURE(in_region);
+        auto whole = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+        auto parts = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+        std::vector<float> p_whole(n);
+        Rng rng(3);
+        for (float& v : p_whole) v = rng.uniform(-0.5F, 0.5F);
+        std::vector<float> p_parts = p_whole;
+        std::vector<std::vector<float>> grads(share_count, std::vector<float>(n));
+        std::vector<GradientShare> shares;
+        for (const auto& g : grads) shares.push_back({g.data(), 1.0F / static_cast<float>(share_count)});
+        for (int step = 0; step < 5; ++step) {
+          for (auto& g : grads) {
+            for (float& v : g) v = rng.uniform(-1.0F, 1.0F);
+          }
+          whole->step(p_whole, shares);
+          whole->set_learning_rate(0.01F * static_cast<float>(step + 2));
+          parts->begin_step();
+          // A learning-rate change after begin_step() waits for the next step, as it does in step().
+          parts->set_learning_rate(0.01F * static_cast<float>(step + 2));
+          if (in_region) {
 #pragma omp parallel num_threads(3)
-      for (std::size_t c = cuts.size() - 1; c-- > 0;) parts->update(p_parts, shares, cuts[c], cuts[c + 1]);
-      REQUIRE(p_parts == p_whole);
+            for (std::size_t c = cuts.size() - 1; c-- > 0;) parts->update(p_parts, shares, cuts[c], cuts[c + 1]);
+          } else {
+            for (std::size_t c = cuts.size() - 1; c-- > 0;) parts->update(p_parts, shares, cuts[c], cuts[c + 1]);
+          }
+          REQUIRE(p_parts == p_whole);
+        }
+      }
     }
   }
 }
 
-TEST_CASE("an optimizer refuses parameters of another size") {
+TEST_CASE("an optimizer refuses parameters or a gradient of another size") {
   auto opt = make_optimizer(OptimizerOptions{}, free_layout(4));
-  std::vector<float> p(5);
-  std::vector<float> g(5);
-  CHECK_THROWS_AS(opt->step(p, g), Error);
+  std::vector<float> p5(5);
+  std::vector<float> g5(5);
+  CHECK_THROWS_AS(opt->step(p5, g5), Error);
+  std::vector<float> p4(4);
+  std::vector<float> g3(3);
+  CHECK_THROWS_AS(opt->step(p4, g3), Error);
 }
 
 }  // namespace rnn

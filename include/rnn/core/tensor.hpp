@@ -33,4 +33,20 @@ void column_sums(const Eigen::MatrixBase<Derived>& m, Scalar* out) {
   for (Eigen::Index i = 0; i < m.rows(); ++i) sums += m.row(i);
 }
 
+// Σ_k v[k] in an order fixed by n alone (16 running lane sums, then the lanes, then the tail).
+// Eigen's sum() on a Map peels elements up to the first aligned address, so its result depends on
+// where the data happens to sit; this one gives the same bits for a copy of the same values.
+inline Scalar fixed_order_sum(const Scalar* v, Eigen::Index n) {
+  constexpr Eigen::Index kLanes = 16;
+  Scalar lanes[kLanes] = {};
+  Eigen::Index k = 0;
+  for (; k + kLanes <= n; k += kLanes) {
+    for (Eigen::Index l = 0; l < kLanes; ++l) lanes[l] += v[k + l];
+  }
+  Scalar sum = 0.0F;
+  for (const Scalar lane : lanes) sum += lane;
+  for (; k < n; ++k) sum += v[k];
+  return sum;
+}
+
 }  // namespace rnn

@@ -11,6 +11,9 @@
 //   backward: given g = ∂L/∂y, writes ∂L/∂θ into the layer's segments of `grad`
 //             (overwriting them) and, if dx != nullptr, ∂L/∂x into *dx.
 // backward must be called with the same x, y and state as the forward call before it.
+// A layer reads and writes only its own segments of params and grad, and its backward reads its
+// parameters for the last time before it returns: the trainer updates a layer's parameters while
+// other threads are still running backward through the layers below it.
 // Matrices are resized only when the batch size changes, so steady-state calls do not allocate.
 #include <cstdint>
 #include <memory>

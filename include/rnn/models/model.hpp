@@ -23,6 +23,8 @@ namespace rnn {
 // pass, so a caller may update them in place at once, while the gradient is still in cache.
 class GradientReady {
  public:
+  // Called once per loss_and_gradient, after the forward pass and before any range is reported.
+  virtual void loss_computed(const LossSum& /*loss*/) {}
   virtual void operator()(std::size_t begin, std::size_t end) = 0;
 
  protected:

@@ -50,18 +50,17 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Updates params in place (and projects the non-negative ranges).
-  void step(std::span<float> params, std::span<const float> grad) {
-    const GradientShare whole{grad.data(), 1.0F};
-    step(params, std::span(&whole, 1));
-  }
+  void step(std::span<float> params, std::span<const float> grad);
   // The same with g = Σ shares[s].weight · shares[s].grad (each of params.size() entries).
   void step(std::span<float> params, std::span<const GradientShare> shares);
 
   // A step in parts, for updating each layer as soon as its gradient is complete: begin_step()
-  // once (from one thread), then update() over disjoint ranges [first, last) that together cover
-  // every parameter once. update() work-shares its loops: inside an OpenMP parallel region every
-  // thread of the team must make the same calls; outside one it runs on the caller's thread. The
-  // result is bit-identical to step().
+  // once (from one thread; it fixes the step's constants, learning rate included), then update()
+  // over disjoint ranges [first, last) that together cover every parameter once. The result is
+  // bit-identical to step(). update() work-shares its loops without a closing barrier: inside an
+  // OpenMP parallel region every thread of the team must make the same calls with the same
+  // arguments, and the entries are only final after the team's next barrier; outside a region it
+  // runs whole on the caller's thread.
   virtual void begin_step() = 0;
   virtual void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
                       std::size_t last) = 0;

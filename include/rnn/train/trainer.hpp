@@ -1,7 +1,8 @@
 #pragma once
 // The synchronous training loop: seeded shuffling, mini-batches split across threads (each
-// thread's share through single-threaded kernels, summed inside the optimizer's step, which also
-// keeps non-negative segments non-negative), evaluation after every epoch.
+// thread's share through single-threaded kernels), each layer updated by the optimizer as soon as
+// every thread's backward pass has finished it (summing the shares' gradients in that update, which
+// also keeps non-negative segments non-negative), evaluation after every epoch.
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -43,7 +44,8 @@ struct EpochMetrics {
 Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch);
 
 // Trains in place; calls on_epoch after each epoch. Throws rnn::Error if the loss becomes
-// NaN or infinite (naming the epoch and batch).
+// NaN or infinite (naming the epoch and batch); the parameters are then those from before the
+// failed step. Throws before training if a label is not a class of the model's output.
 std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, Optimizer& optimizer,
                                 const DatasetPair& data, const TrainOptions& options,
                                 const std::function<void(const EpochMetrics&)>& on_epoch = {});
