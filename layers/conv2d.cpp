@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 
 namespace rnn {
 namespace {
@@ -78,7 +79,7 @@ void Conv2D::forward(std::span<const float> params, const Matrix& x, Matrix& y, 
   const Eigen::Map<const RowVector> bias(params.data() + bias_offset_, filters_);
   y.resize(batch, pixels * filters_);
   MatrixMap out(y.data(), batch * pixels, filters_);
-  out.noalias() = st.patches * weight.transpose();
+  gemm(1.0F, st.patches, Op::none, weight, Op::transpose, 0.0F, out);
   out.rowwise() += bias;
 }
 
@@ -93,13 +94,13 @@ void Conv2D::backward(std::span<const float> params, const Matrix& x, const Matr
   const ConstMatrixMap g(dy.data(), batch * pixels, filters_);
 
   MatrixMap gw(grad.data() + weight_offset_, filters_, patch_size());
-  gw.noalias() = g.transpose() * st.patches;
+  gemm(1.0F, g, Op::transpose, st.patches, Op::none, 0.0F, gw);
   column_sums(g, grad.data() + bias_offset_);
   if (dx == nullptr) return;
 
   const ConstMatrixMap weight(params.data() + weight_offset_, filters_, patch_size());
   st.dpatches.resize(batch * pixels, patch_size());
-  st.dpatches.noalias() = g * weight;
+  gemm(1.0F, g, Op::none, weight, Op::none, 0.0F, st.dpatches);
   dx->resize(batch, x.cols());
   dx->setZero();
 #pragma omp parallel for schedule(static)

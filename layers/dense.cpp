@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 
 namespace rnn {
 
@@ -31,19 +32,19 @@ void Dense::forward(std::span<const float> params, const Matrix& x, Matrix& y, L
   const ConstMatrixMap w(params.data() + weight_offset_, outputs_, inputs_);
   const Eigen::Map<const RowVector> b(params.data() + bias_offset_, outputs_);
   y.resize(x.rows(), outputs_);
-  y.noalias() = x * w.transpose();
+  gemm(1.0F, x, Op::none, w, Op::transpose, 0.0F, y);
   y.rowwise() += b;
 }
 
 void Dense::backward(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy, Matrix* dx,
                      std::span<float> grad, LayerState* /*state*/) const {
   MatrixMap gw(grad.data() + weight_offset_, outputs_, inputs_);
-  gw.noalias() = dy.transpose() * x;
+  gemm(1.0F, dy, Op::transpose, x, Op::none, 0.0F, gw);
   column_sums(dy, grad.data() + bias_offset_);
   if (dx != nullptr) {
     const ConstMatrixMap w(params.data() + weight_offset_, outputs_, inputs_);
     dx->resize(x.rows(), inputs_);
-    dx->noalias() = dy * w;
+    gemm(1.0F, dy, Op::none, w, Op::none, 0.0F, *dx);
   }
 }
 

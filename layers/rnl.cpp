@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 #include "rnn/core/sparse_rows.hpp"
 
 namespace rnn {
@@ -65,8 +66,8 @@ void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, 
   } else {
     y.resize(batch, outputs_);
     st.z.resize(batch, outputs_);
-    y.noalias() = x * w_plus;
-    st.z.noalias() = x * w_minus;
+    gemm(1.0F, x, Op::none, w_plus, Op::none, 0.0F, y);
+    gemm(1.0F, x, Op::none, w_minus, Op::none, 0.0F, st.z);
   }
   st.inv_d.resize(batch, outputs_);
   const Eigen::Index count = y.size();
@@ -105,15 +106,15 @@ void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x,
   if (st.sparse) {
     st.sparse_x.transpose_times(st.a, st.b, g_plus, g_minus);
   } else {
-    g_plus.noalias() = x.transpose() * st.a;
-    g_minus.noalias() = x.transpose() * st.b;
+    gemm(1.0F, x, Op::transpose, st.a, Op::none, 0.0F, g_plus);
+    gemm(1.0F, x, Op::transpose, st.b, Op::none, 0.0F, g_minus);
   }
   if (dx != nullptr) {
     const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
     const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
     dx->resize(batch, inputs_);
-    dx->noalias() = st.a * w_plus.transpose();
-    dx->noalias() += st.b * w_minus.transpose();
+    gemm(1.0F, st.a, Op::none, w_plus, Op::transpose, 0.0F, *dx);
+    gemm(1.0F, st.b, Op::none, w_minus, Op::transpose, 1.0F, *dx);
   }
 }
 
