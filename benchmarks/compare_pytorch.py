@@ -393,7 +393,12 @@ def main():
             rnnl_runs.append(rnnl_train_one_epoch(args, name, rnnl_env))
             print(" %.0f samples/s; pytorch" % rnnl_runs[-1][0], end="", flush=True)
             torch_runs.append(torch_train_one_epoch(name, train, test, args.batch, args.seed, torch))
-            print(" %.0f samples/s" % torch_runs[-1][0], flush=True)
+            print(
+                " %.0f samples/s; ratio %.2fx" % (torch_runs[-1][0], rnnl_runs[-1][0] / torch_runs[-1][0]), flush=True
+            )
+        # The machine's speed drifts between levels over minutes; a run and the one right after it
+        # usually share a level, so the median of the per-pair ratios is the steadier figure.
+        pair_ratios = sorted(r[0] / t[0] for r, t in zip(rnnl_runs, torch_runs))
         rnnl_sps = sorted(r[0] for r in rnnl_runs)[len(rnnl_runs) // 2]
         torch_sps = sorted(r[0] for r in torch_runs)[len(torch_runs) // 2]
         rnnl_acc = rnnl_runs[0][1]
@@ -406,6 +411,9 @@ def main():
                 "rnnl_samples_per_s": round(rnnl_sps, 1),
                 "torch_samples_per_s": round(torch_sps, 1),
                 "ratio": round(rnnl_sps / torch_sps, 3),
+                "paired_ratio_median": round(pair_ratios[len(pair_ratios) // 2], 3),
+                "paired_ratio_min": round(pair_ratios[0], 3),
+                "paired_ratio_max": round(pair_ratios[-1], 3),
                 "rnnl_test_acc": round(rnnl_acc, 4),
                 "torch_test_acc": round(torch_acc, 4),
                 "torch_version": torch.__version__,
@@ -427,10 +435,12 @@ def main():
     print()
     for r in results:
         print(
-            "%s: rnnl is %.2fx PyTorch (%.0f vs %.0f training samples/s, %d thread(s), batch %d, torch %s)"
+            "%s: rnnl is %.2fx PyTorch (%.0f vs %.0f training samples/s, medians; %d thread(s), batch %d, "
+            "torch %s); run by run %.2fx median, %.2fx-%.2fx"
             % (
                 r["model"], r["ratio"], r["rnnl_samples_per_s"], r["torch_samples_per_s"],
                 r["threads"], r["batch"], r["torch_version"],
+                r["paired_ratio_median"], r["paired_ratio_min"], r["paired_ratio_max"],
             )  # fmt: skip
         )
 
