@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "rnn/core/error.hpp"
 
@@ -137,18 +138,101 @@ void accumulate_rows_tail(const int* index, const float* value, int count, const
   }
 }
 
-// out_a.row(r) = Σ_k v_k a.row(index_k) over one sparse row (or column) of X, and the same for b,
-// one column block at a time.
-void sparse_row_times(const int* index, const float* value, int count, const float* a, const float* b,
-                      Eigen::Index width, float* out_a, float* out_b) {
+using SparseList = SparseRows::Entries;
+
+// out = Σ_i value_i · a.row(index_i) for one list, and the same for b, one column block at a time.
+void list_times(const SparseList& list, const float* a, const float* b, Eigen::Index width, float* out_a,
+                float* out_b) {
   Eigen::Index j = 0;
   for (; j + kBlock <= width; j += kBlock) {
-    accumulate_rows<kBlockVectors>(index, value, count, a + j, b + j, width, out_a + j, out_b + j);
+    accumulate_rows<kBlockVectors>(list.index, list.value, list.count, a + j, b + j, width, out_a + j, out_b + j);
   }
-  if (j < width) accumulate_rows_tail(index, value, count, a + j, b + j, width, width - j, out_a + j, out_b + j);
+  if (j < width) {
+    accumulate_rows_tail(list.index, list.value, list.count, a + j, b + j, width, width - j, out_a + j, out_b + j);
+  }
+}
+
+// Half the register block for each of two lists walked together in index order: an operand row
+// that both lists use is loaded once for both. Neighbouring pixels are mostly non-zero together
+// (strokes), so pairing columns of X saves about a third of the loads of Xᵀ G.
+constexpr int kPairVectors = kBlockVectors / 2;
+constexpr Eigen::Index kPairBlock = kLanes * kPairVectors;
+
+void accumulate_pair(const SparseList& first, const SparseList& second, const float* a, const float* b,
+                     Eigen::Index stride, float* out_a1, float* out_b1, float* out_a2, float* out_b2) {
+  Lanes sum_a1[kPairVectors] = {};
+  Lanes sum_b1[kPairVectors] = {};
+  Lanes sum_a2[kPairVectors] = {};
+  Lanes sum_b2[kPairVectors] = {};
+  constexpr int kEnd = std::numeric_limits<int>::max();
+  int i = 0;
+  int k = 0;
+  while (i < first.count || k < second.count) {
+    const int c1 = i < first.count ? first.index[i] : kEnd;
+    const int c2 = k < second.count ? second.index[k] : kEnd;
+    const int c = std::min(c1, c2);
+    const float* ra = a + static_cast<Eigen::Index>(c) * stride;
+    const float* rb = b + static_cast<Eigen::Index>(c) * stride;
+    Lanes row_a[kPairVectors];
+    Lanes row_b[kPairVectors];
+#pragma GCC unroll 8
+    for (int v = 0; v < kPairVectors; ++v) {
+      row_a[v] = load(ra + v * kLanes);
+      row_b[v] = load(rb + v * kLanes);
+    }
+    if (c1 == c) {
+      const float x = first.value[i++];
+#pragma GCC unroll 8
+      for (int v = 0; v < kPairVectors; ++v) {
+        sum_a1[v] += x * row_a[v];
+        sum_b1[v] += x * row_b[v];
+      }
+    }
+    if (c2 == c) {
+      const float x = second.value[k++];
+#pragma GCC unroll 8
+      for (int v = 0; v < kPairVectors; ++v) {
+        sum_a2[v] += x * row_a[v];
+        sum_b2[v] += x * row_b[v];
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < kPairVectors; ++v) {
+    store(out_a1 + v * kLanes, sum_a1[v]);
+    store(out_b1 + v * kLanes, sum_b1[v]);
+    store(out_a2 + v * kLanes, sum_a2[v]);
+    store(out_b2 + v * kLanes, sum_b2[v]);
+  }
+}
+
+// list_times for two lists at once; the columns past the last whole pair block go list by list.
+void pair_times(const SparseList& first, const SparseList& second, const float* a, const float* b, Eigen::Index width,
+                float* out_a1, float* out_b1, float* out_a2, float* out_b2) {
+  Eigen::Index j = 0;
+  for (; j + kPairBlock <= width; j += kPairBlock) {
+    accumulate_pair(first, second, a + j, b + j, width, out_a1 + j, out_b1 + j, out_a2 + j, out_b2 + j);
+  }
+  if (j < width) {
+    accumulate_rows_tail(first.index, first.value, first.count, a + j, b + j, width, width - j, out_a1 + j, out_b1 + j);
+    accumulate_rows_tail(second.index, second.value, second.count, a + j, b + j, width, width - j, out_a2 + j,
+                         out_b2 + j);
+  }
 }
 
 }  // namespace
+
+SparseRows::Entries SparseRows::row_entries(Eigen::Index r) const {
+  const auto begin = static_cast<std::size_t>(row_start_[static_cast<std::size_t>(r)]);
+  return {row_col_.data() + begin, row_val_.data() + begin,
+          row_start_[static_cast<std::size_t>(r) + 1] - row_start_[static_cast<std::size_t>(r)]};
+}
+
+SparseRows::Entries SparseRows::column_entries(Eigen::Index c) const {
+  const auto begin = static_cast<std::size_t>(col_start_[static_cast<std::size_t>(c)]);
+  return {col_row_.data() + begin, col_val_.data() + begin,
+          col_start_[static_cast<std::size_t>(c) + 1] - col_start_[static_cast<std::size_t>(c)]};
+}
 
 void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix& out_a, Matrix& out_b) const {
   if (a.rows() != cols_ || b.rows() != cols_ || a.cols() != b.cols()) {
@@ -157,15 +241,19 @@ void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix&
   const Eigen::Index width = a.cols();
   out_a.resize(rows_, width);
   out_b.resize(rows_, width);
-  // Each output row is built a column block at a time with its sums in registers, so it is
-  // written once and never re-read. Measured on a 64-row MNIST batch, 784 -> 2 x 512: 1.5x faster
-  // than accumulating whole output rows in memory.
+  // Output rows are built in pairs, a column block at a time with the sums in registers, so each
+  // is written once and never re-read. Measured on 64 MNIST rows, 784 -> 2 x 512, one thread:
+  // 560 us accumulating whole rows in memory, 395 us one row at a time, 350 us in pairs.
+  const Eigen::Index pairs = rows_ / 2;
 #pragma omp parallel for schedule(static)
-  for (Eigen::Index r = 0; r < rows_; ++r) {
-    const auto first = static_cast<std::size_t>(row_start_[static_cast<std::size_t>(r)]);
-    const int count = row_start_[static_cast<std::size_t>(r) + 1] - row_start_[static_cast<std::size_t>(r)];
-    sparse_row_times(row_col_.data() + first, row_val_.data() + first, count, a.data(), b.data(), width,
-                     out_a.row(r).data(), out_b.row(r).data());
+  for (Eigen::Index p = 0; p < pairs; ++p) {
+    const Eigen::Index r = 2 * p;
+    pair_times(row_entries(r), row_entries(r + 1), a.data(), b.data(), width, out_a.row(r).data(), out_b.row(r).data(),
+               out_a.row(r + 1).data(), out_b.row(r + 1).data());
+  }
+  if (rows_ % 2 != 0) {
+    const Eigen::Index r = rows_ - 1;
+    list_times(row_entries(r), a.data(), b.data(), width, out_a.row(r).data(), out_b.row(r).data());
   }
 }
 
@@ -175,13 +263,18 @@ void SparseRows::transpose_times(const Matrix& g, const Matrix& h, MatrixMap out
     throw Error("SparseRows::transpose_times: operand shapes do not match the sparse matrix");
   }
   const Eigen::Index width = g.cols();
-  // Every row of the result is written exactly once (zeros for empty columns), so no clearing pass.
-#pragma omp parallel for schedule(dynamic, 16)
-  for (Eigen::Index c = 0; c < cols_; ++c) {
-    const auto first = static_cast<std::size_t>(col_start_[static_cast<std::size_t>(c)]);
-    const int count = col_start_[static_cast<std::size_t>(c) + 1] - col_start_[static_cast<std::size_t>(c)];
-    sparse_row_times(col_row_.data() + first, col_val_.data() + first, count, g.data(), h.data(), width,
-                     out_a.row(c).data(), out_b.row(c).data());
+  // Every row of the result is written exactly once (zeros for empty columns), so no clearing
+  // pass; neighbouring columns go in pairs (on 64 MNIST rows: 385 us one at a time, 265 us paired).
+  const Eigen::Index pairs = cols_ / 2;
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Eigen::Index p = 0; p < pairs; ++p) {
+    const Eigen::Index c = 2 * p;
+    pair_times(column_entries(c), column_entries(c + 1), g.data(), h.data(), width, out_a.row(c).data(),
+               out_b.row(c).data(), out_a.row(c + 1).data(), out_b.row(c + 1).data());
+  }
+  if (cols_ % 2 != 0) {
+    const Eigen::Index c = cols_ - 1;
+    list_times(column_entries(c), g.data(), h.data(), width, out_a.row(c).data(), out_b.row(c).data());
   }
 }
 

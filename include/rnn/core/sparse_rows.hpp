@@ -25,7 +25,17 @@ class SparseRows {
   // Every row of out is written once, zero for a column of X without non-zeros.
   void transpose_times(const Matrix& g, const Matrix& h, MatrixMap out_a, MatrixMap out_b) const;
 
+  // One row of X (CSR) or one column (CSC): `count` sorted indices with their values.
+  struct Entries {
+    const int* index = nullptr;
+    const float* value = nullptr;
+    int count = 0;
+  };
+
  private:
+  [[nodiscard]] Entries row_entries(Eigen::Index r) const;
+  [[nodiscard]] Entries column_entries(Eigen::Index c) const;
+
   Eigen::Index rows_ = 0;
   Eigen::Index cols_ = 0;
   std::vector<int> row_start_;  // CSR
