@@ -243,17 +243,34 @@ void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix&
   out_b.resize(rows_, width);
   // Output rows are built in pairs, a column block at a time with the sums in registers, so each
   // is written once and never re-read. Measured on 64 MNIST rows, 784 -> 2 x 512, one thread:
-  // 560 us accumulating whole rows in memory, 395 us one row at a time, 350 us in pairs.
+  // 560 us accumulating whole rows in memory, 395 us one row at a time, 350 us in pairs. Column
+  // blocks are the outer loop: the block of A and B every row reads (cols x 64 floats each) then
+  // stays in L2 instead of all of A and B streaming from L3 for every pair of rows.
   const Eigen::Index pairs = rows_ / 2;
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index p = 0; p < pairs; ++p) {
-    const Eigen::Index r = 2 * p;
-    pair_times(row_entries(r), row_entries(r + 1), a.data(), b.data(), width, out_a.row(r).data(), out_b.row(r).data(),
-               out_a.row(r + 1).data(), out_b.row(r + 1).data());
-  }
-  if (rows_ % 2 != 0) {
-    const Eigen::Index r = rows_ - 1;
-    list_times(row_entries(r), a.data(), b.data(), width, out_a.row(r).data(), out_b.row(r).data());
+  const Eigen::Index blocked = width / kPairBlock * kPairBlock;
+#pragma omp parallel
+  {
+    for (Eigen::Index j = 0; j < blocked; j += kPairBlock) {
+#pragma omp for schedule(static) nowait
+      for (Eigen::Index p = 0; p < pairs; ++p) {
+        const Eigen::Index r = 2 * p;
+        accumulate_pair(row_entries(r), row_entries(r + 1), a.data() + j, b.data() + j, width, out_a.row(r).data() + j,
+                        out_b.row(r).data() + j, out_a.row(r + 1).data() + j, out_b.row(r + 1).data() + j);
+      }
+    }
+    if (blocked < width) {
+#pragma omp for schedule(static) nowait
+      for (Eigen::Index r = 0; r < 2 * pairs; ++r) {
+        const SparseList row = row_entries(r);
+        accumulate_rows_tail(row.index, row.value, row.count, a.data() + blocked, b.data() + blocked, width,
+                             width - blocked, out_a.row(r).data() + blocked, out_b.row(r).data() + blocked);
+      }
+    }
+#pragma omp single nowait
+    if (rows_ % 2 != 0) {
+      const Eigen::Index r = rows_ - 1;
+      list_times(row_entries(r), a.data(), b.data(), width, out_a.row(r).data(), out_b.row(r).data());
+    }
   }
 }
 
