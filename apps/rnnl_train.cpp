@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 #include "rnn/data/dataset.hpp"
 #include "rnn/models/model_file.hpp"
 #include "rnn/models/registry.hpp"
@@ -109,8 +110,9 @@ int run(const Cli& cli, const CLI::App& app) {
                                  data.train.shape.size(), model->name(), model->input_shape().size()));
   }
 
-  fmt::print("rnnl-train: {} ({} parameters) on {} ({} train / {} test) from {}, {} thread(s)\n", model->name(),
-             model->parameter_count(), cli.dataset, data.train.size(), data.test.size(), dir.string(), threads);
+  fmt::print("rnnl-train: {} ({} parameters) on {} ({} train / {} test) from {}, {} thread(s), {} products\n",
+             model->name(), model->parameter_count(), cli.dataset, data.train.size(), data.test.size(), dir.string(),
+             threads, rnn::gemm_uses_blas() ? "OpenBLAS" : "Eigen");
 
   if (cli.eval_only) {
     const auto t0 = std::chrono::steady_clock::now();

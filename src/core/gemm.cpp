@@ -43,7 +43,7 @@ void gemm(float alpha, const ConstMatrixRef& a, Op op_a, const ConstMatrixRef& b
   if (m == 0 || n == 0) return;
 #if defined(RNNL_HAVE_OPENBLAS)
   if (k == 0) {
-    // sgemm would also scale by β here; spelled out because the reference BLAS leaves C alone.
+    // An m x 0 operand has leading dimension 0, which sgemm rejects; the product is empty.
     if (beta == 0.0F) {
       c.setZero();
     } else {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <limits>
 #include <span>
@@ -77,10 +79,13 @@ TEST_CASE("whole-model gradients match finite differences") {
 }
 
 TEST_CASE("a model is re-entrant: concurrent evaluations on separate workspaces agree") {
-  // Single-threaded GEMMs, so that every evaluation sums in the same order and results must be
-  // bit-identical; any difference would come from shared mutable state.
+  // Single-threaded products (Eigen's and OpenBLAS's, see gemm.hpp), so that every evaluation sums
+  // in the same order and results must be bit-identical; any difference would come from shared
+  // mutable state.
   const int saved_threads = Eigen::nbThreads();
   Eigen::setNbThreads(1);
+  const int saved_omp = omp_get_max_threads();
+  omp_set_num_threads(1);
   const auto model = make_model("cnn_rnl");
   const std::vector<float> params = model->initial_parameters(9);
   Rng rng(23);
@@ -94,6 +99,7 @@ TEST_CASE("a model is re-entrant: concurrent evaluations on separate workspaces 
   std::vector<std::thread> threads;
   for (auto& g : grads) {
     threads.emplace_back([&, out = &g] {
+      omp_set_num_threads(1);  // a new thread starts from the default thread count
       Workspace own = model->make_workspace();
       for (int repeat = 0; repeat < 3; ++repeat) model->loss_and_gradient(params, x, labels, *out, own);
     });
@@ -106,6 +112,7 @@ TEST_CASE("a model is re-entrant: concurrent evaluations on separate workspaces 
     CHECK(g == reference);
   }
   Eigen::setNbThreads(saved_threads);
+  omp_set_num_threads(saved_omp);
 }
 
 namespace {

@@ -5,6 +5,13 @@
 // trainer's shards) and on the OpenMP team outside one; without it, Eigen's product. Measured on
 // this project's machine (AVX-512, one thread, 64 x 512 x 512): OpenBLAS 96 GFLOP/s, Eigen 82;
 // β = 0 also skips the clearing pass Eigen makes before accumulating.
+//
+// Threads: OpenMP threads need nothing. Other threads (std::thread) that call into the library at
+// the same time should first call omp_set_num_threads(1): OpenBLAS then stays on the calling thread
+// and never resizes its shared thread pool while another thread uses it.
+// Bits: OpenBLAS picks its kernel by CPU, and for some shapes by whether it runs on one thread, so
+// a product inside a parallel region (one thread) may round differently from the same product
+// outside one; within one kind of call on one machine type, results repeat exactly.
 #include <Eigen/Core>
 
 #include "rnn/core/tensor.hpp"

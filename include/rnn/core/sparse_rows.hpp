@@ -17,12 +17,14 @@ class SparseRows {
   // shape changes, so a steady batch shape never reallocates.
   void assign(const Matrix& x);
 
-  // out_a = X A and out_b = X B in one pass over the non-zeros (X: this, rows x cols; A, B:
-  // cols x width); parallel over rows. Row order beats a column-order pass that reads each row of
-  // A and B once, because the sums then stay in registers, a column block at a time.
+  // out_a = X A and out_b = X B (X: this, rows x cols; A, B: cols x width), over the non-zeros
+  // only; parallel over pairs of rows. Each output row is summed in registers a column block at a
+  // time and written once; two rows walk their non-zeros together so an operand row both use is
+  // loaded once.
   void times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix& out_a, Matrix& out_b) const;
-  // out_a = Xᵀ G and out_b = Xᵀ H (G, H: rows x width) in one pass; parallel over rows of out.
-  // Every row of out is written once, zero for a column of X without non-zeros.
+  // out_a = Xᵀ G and out_b = Xᵀ H (G, H: rows x width); parallel over pairs of rows of out (pairs
+  // of columns of X, which for images share most of their non-zeros). Every row of out is written
+  // once, zero for a column of X without non-zeros.
   void transpose_times(const Matrix& g, const Matrix& h, MatrixMap out_a, MatrixMap out_b) const;
 
   // One row of X (CSR) or one column (CSC): `count` sorted indices with their values.
