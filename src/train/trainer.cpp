@@ -144,11 +144,11 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       const std::size_t first = b * batch;
       const std::size_t count = std::min(batch, n_train - first);
       const std::span<const std::size_t> rows = std::span(order).subspan(first, count);
+      // (With one thread no region is opened: a one-thread team would turn the kernels' own
+      // parallel regions into nested ones.)
       std::atomic<bool> diverged{false};
       std::size_t used = 0;
       for (Shard& s : shards) s.loss = LossSum{};
-        // (With one thread no region is opened: a one-thread team would turn the kernels' own
-        // parallel regions into nested ones.)
 #pragma omp parallel num_threads(threads) if (threads > 1)
       {
         // The team may be smaller than asked for (OMP_DYNAMIC, thread limits, a caller's own
