@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "compress/test_support.hpp"
 #include "rnn/compress/codec.hpp"
 #include "rnn/compress/compressor.hpp"
 #include "rnn/core/error.hpp"
@@ -15,16 +16,9 @@
 
 namespace {
 
+// The compression tests' layout: every kind of tensor the codec and compressors treat differently.
 const rnn::ParameterLayout& layout() {
-  static const rnn::ParameterLayout l = [] {
-    rnn::ParameterLayout x;
-    x.add("conv1.weight", 4, 9, false);
-    x.add("conv1.bias", 1, 1, false);
-    x.add("dense1.weight", 30, 20, false);
-    x.add("rnl1.w_plus", 20, 10, true);
-    x.add("rnl1.w_minus", 20, 10, true);
-    return x;
-  }();
+  static const rnn::ParameterLayout l = rnn::test::small_layout();
   return l;
 }
 
