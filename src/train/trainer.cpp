@@ -179,7 +179,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       }
       LossSum loss;
       for (const Shard& s : shards) loss += s.loss;
-      if (diverged.load() || !std::isfinite(loss.loss)) {
+      if (!std::isfinite(loss.loss)) {  // (then `diverged` was set, and no update was applied)
         throw Error(
             fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
       }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rnn/layers/layer.hpp"
+#include "rnn/layers/rnl.hpp"
 
 namespace rnn {
 
@@ -27,7 +28,8 @@ struct GelenbeFeedforwardOptions {
 
 class GelenbeFeedforward final : public Layer {
  public:
-  static constexpr float kMinDenominator = 1e-6F;
+  // The same floor on a neuron's denominator as the Random Neural Layer's (float steady states).
+  static constexpr float kMinDenominator = RandomNeuralLayer::kMinDenominator;
 
   // sizes: input, hidden…, output (at least input and output).
   explicit GelenbeFeedforward(std::vector<int> sizes, GelenbeFeedforwardOptions options = {});
