@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 
 namespace rnn {
 namespace {
@@ -67,7 +68,7 @@ void DenseNuclei::forward(std::span<const float> params, const Matrix& x, Matrix
   auto& st = static_cast<NucleiState&>(*state);
   const ConstMatrixMap w(params.data() + weights_offset_, inputs_, outputs_);
   y.resize(x.rows(), outputs_);
-  y.noalias() = x * w;  // z, replaced by q in place
+  gemm(1.0F, x, Op::none, w, Op::none, 0.0F, y);  // z, replaced by q in place
   st.slope.resize(x.rows(), outputs_);
   for (Eigen::Index i = 0; i < y.size(); ++i) {
     const NucleusResponse r = nucleus_response(y.data()[i], options_);
@@ -82,11 +83,11 @@ void DenseNuclei::backward(std::span<const float> params, const Matrix& x, const
   st.dz.resize(dy.rows(), dy.cols());
   st.dz.array() = st.slope.array() * dy.array();  // ∂L/∂z
   MatrixMap g(grad.data() + weights_offset_, inputs_, outputs_);
-  g.noalias() = x.transpose() * st.dz;
+  gemm(1.0F, x, Op::transpose, st.dz, Op::none, 0.0F, g);
   if (dx != nullptr) {
     const ConstMatrixMap w(params.data() + weights_offset_, inputs_, outputs_);
     dx->resize(x.rows(), inputs_);
-    dx->noalias() = st.dz * w.transpose();
+    gemm(1.0F, st.dz, Op::none, w, Op::transpose, 0.0F, *dx);
   }
 }
 

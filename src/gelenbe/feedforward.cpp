@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/gemm.hpp"
 
 namespace rnn {
 namespace {
@@ -103,8 +104,8 @@ void GelenbeFeedforward::forward(std::span<const float> params, const Matrix& x,
     Matrix& inv_d = st.inv_d[l];
     q.resize(batch, sizes_[l]);
     inv_d.resize(batch, sizes_[l]);
-    q.noalias() = st.q[l - 1] * weights(params, l - 1, true);       // N
-    inv_d.noalias() = st.q[l - 1] * weights(params, l - 1, false);  // D − r
+    gemm(1.0F, st.q[l - 1], Op::none, weights(params, l - 1, true), Op::none, 0.0F, q);       // N
+    gemm(1.0F, st.q[l - 1], Op::none, weights(params, l - 1, false), Op::none, 0.0F, inv_d);  // D − r
     const RowVector& r = st.rates[l];
     for (Eigen::Index s = 0; s < batch; ++s) {
       for (Eigen::Index k = 0; k < sizes_[l]; ++k) {
@@ -151,13 +152,13 @@ void GelenbeFeedforward::backward(std::span<const float> params, const Matrix& x
     const std::size_t tensor = static_cast<std::size_t>(sizes_[l - 1]) * static_cast<std::size_t>(sizes_[l]);
     MatrixMap gp(grad.data() + offsets_[l - 1], sizes_[l - 1], sizes_[l]);
     MatrixMap gm(grad.data() + offsets_[l - 1] + tensor, sizes_[l - 1], sizes_[l]);
-    gp.noalias() = st.q[l - 1].transpose() * st.a[l];
-    gm.noalias() = st.q[l - 1].transpose() * st.b[l];
+    gemm(1.0F, st.q[l - 1], Op::transpose, st.a[l], Op::none, 0.0F, gp);
+    gemm(1.0F, st.q[l - 1], Op::transpose, st.b[l], Op::none, 0.0F, gm);
     if (l < layers()) add_rate_terms(l);
     Matrix& below = st.delta[l - 1];
     below.resize(batch, sizes_[l - 1]);
-    below.noalias() = st.a[l] * weights(params, l - 1, true).transpose();
-    below.noalias() += st.b[l] * weights(params, l - 1, false).transpose();
+    gemm(1.0F, st.a[l], Op::none, weights(params, l - 1, true), Op::transpose, 0.0F, below);
+    gemm(1.0F, st.b[l], Op::none, weights(params, l - 1, false), Op::transpose, 1.0F, below);
   }
   local(0);
   add_rate_terms(0);
