@@ -80,11 +80,11 @@ void check_block(const TensorBlock& b, const ParameterLayout& layout, std::int64
     if (b.indices.size() != b.values.size())
       throw Error(
           fmt::format("block for '{}' has {} indices but {} values", s.name, b.indices.size(), b.values.size()));
-    for (std::size_t j = 0; j < b.indices.size(); ++j) {
-      if (b.indices[j] >= s.size())
-        throw Error(fmt::format("block for '{}': index {} out of range (size {})", s.name, b.indices[j], s.size()));
-      if (j > 0 && b.indices[j] <= b.indices[j - 1])
-        throw Error(fmt::format("block for '{}': indices not strictly increasing", s.name));
+    if (const std::size_t j = first_invalid_index(b.indices, s.size()); j < b.indices.size()) {
+      throw Error(
+          fmt::format("block for '{}': index {} at entry {} is out of range (size {}) or not above the one "
+                      "before (indices must be strictly increasing)",
+                      s.name, b.indices[j], j, s.size()));
     }
   }
   for (const float v : b.values)

@@ -6,26 +6,10 @@
 #include <limits>
 #include <string>
 
+#include "rnn/compress/message.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {
-
-namespace {
-
-void check_indices(std::span<const std::uint32_t> local_indices, std::size_t segment, std::size_t size) {
-  for (std::size_t j = 0; j < local_indices.size(); ++j) {
-    if (local_indices[j] >= size) {
-      throw Error("staleness: local index " + std::to_string(local_indices[j]) + " out of range for segment " +
-                  std::to_string(segment) + " of size " + std::to_string(size));
-    }
-    if (j > 0 && local_indices[j] <= local_indices[j - 1]) {
-      throw Error("staleness: indices of segment " + std::to_string(segment) + " are not strictly increasing at " +
-                  std::to_string(j));
-    }
-  }
-}
-
-}  // namespace
 
 StalenessTracker::StalenessTracker(const ParameterLayout& layout, std::size_t window) : window_(window) {
   if (window == 0) throw Error("staleness: the window must be at least 1");
@@ -139,7 +123,7 @@ void StalenessTracker::count(std::uint64_t base_version, std::size_t segment, Lo
 void StalenessTracker::staleness(std::uint64_t base_version, std::size_t segment,
                                  std::span<const std::uint32_t> local_indices, std::span<std::uint32_t> tau_out) const {
   check_query(base_version, segment);
-  check_indices(local_indices, segment, size_[segment]);
+  check_indices(segment, local_indices);
   if (tau_out.size() != local_indices.size()) {
     throw Error("staleness: output has " + std::to_string(tau_out.size()) + " entries for " +
                 std::to_string(local_indices.size()) + " indices");
@@ -157,6 +141,14 @@ void StalenessTracker::staleness_dense(std::uint64_t base_version, std::size_t s
   }
   const auto local = [](std::size_t j) { return j; };
   count(base_version, segment, local, tau_out);
+}
+
+void StalenessTracker::check_indices(std::size_t segment, std::span<const std::uint32_t> local_indices) const {
+  if (const std::size_t j = first_invalid_index(local_indices, size_[segment]); j < local_indices.size()) {
+    throw Error("staleness: local index " + std::to_string(local_indices[j]) + " at entry " + std::to_string(j) +
+                " of segment " + std::to_string(segment) + " (size " + std::to_string(size_[segment]) +
+                ") is out of range or not above the one before");
+  }
 }
 
 void StalenessTracker::begin_update() {
@@ -182,7 +174,7 @@ void StalenessTracker::check_touch(std::size_t segment) const {
 
 void StalenessTracker::touch(std::size_t segment, std::span<const std::uint32_t> local_indices) {
   check_touch(segment);
-  check_indices(local_indices, segment, size_[segment]);  // before any change, so a throw leaves no trace
+  check_indices(segment, local_indices);  // before any change, so a throw leaves no trace
   const std::uint64_t version = now_ + 1;
   const auto slot_index = static_cast<std::uint32_t>(version % ring_.size());
   Slot& slot = ring_[slot_index];

@@ -6,6 +6,7 @@
 // already put them on their grid and say so, so the codec can send them exactly.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "rnn/core/parameters.hpp"
@@ -60,6 +61,16 @@ void for_each_entry(const Message& message, const ParameterLayout& layout, F&& f
     const std::size_t offset = layout.segment(block.segment).offset;
     for (std::size_t j = 0; j < block.count(); ++j) f(offset + (block.dense ? j : block.indices[j]), block.values[j]);
   }
+}
+
+// The rule for a sparse block's indices: strictly increasing, each below the tensor's `size`.
+// Returns the position of the first entry that breaks it, or indices.size() if none does. (The
+// codec checks decoded blocks with it, the staleness tracker its own input; each words its error.)
+[[nodiscard]] inline std::size_t first_invalid_index(std::span<const std::uint32_t> indices, std::size_t size) {
+  for (std::size_t j = 0; j < indices.size(); ++j) {
+    if (indices[j] >= size || (j > 0 && indices[j] <= indices[j - 1])) return j;
+  }
+  return indices.size();
 }
 
 // A value on the `levels` grid. Compressors and the codec both compute grid values through this

@@ -76,6 +76,7 @@ class StalenessTracker {
   };
 
   void check_query(std::uint64_t base_version, std::size_t segment) const;
+  void check_indices(std::size_t segment, std::span<const std::uint32_t> local_indices) const;
   void check_touch(std::size_t segment) const;
   [[nodiscard]] Link previous(const Link& link) const;
   [[nodiscard]] std::uint32_t dense_count(std::uint64_t base_version, std::size_t segment) const;
