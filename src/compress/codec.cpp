@@ -23,18 +23,13 @@ struct Grid {
 // The scale a sign_scale block is sent with: its own if the compressor put it on a sign grid,
 // otherwise the mean magnitude (which keeps the block's l1 norm).
 float sign_scale_of(const TensorBlock& b) {
-  if (b.grid == ValueGrid::sign) return b.scale;
-  double sum = 0.0;
-  for (const float v : b.values) sum += std::fabs(v);
-  return b.values.empty() ? 0.0F : static_cast<float>(sum / static_cast<double>(b.values.size()));
+  return b.grid == ValueGrid::sign ? b.scale : mean_magnitude(b.values);
 }
 
 Grid levels_of(const TensorBlock& b, const CodecOptions& options) {
   if (b.grid == ValueGrid::levels) return {b.scale, b.levels};
   if (b.grid == ValueGrid::sign) return {b.scale, 1};
-  float max_abs = 0.0F;
-  for (const float v : b.values) max_abs = std::max(max_abs, std::fabs(v));
-  return {max_abs, options.levels};
+  return {max_magnitude(b.values), options.levels};
 }
 
 std::int32_t level_of(float value, const Grid& g) {

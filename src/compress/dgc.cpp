@@ -31,9 +31,7 @@ void DgcCompressor::begin_push() {
 void DgcCompressor::compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) {
   float gain = 1.0F;
   if (clip_norm_ > 0.0F) {
-    double squares = 0.0;
-    for (const float g : gradient) squares += static_cast<double>(g) * g;
-    const double norm = std::sqrt(squares);
+    const double norm = l2_norm(gradient);
     if (norm > clip_norm_) gain = static_cast<float>(clip_norm_ / norm);
   }
   float* u = velocity_.data() + segment.offset;

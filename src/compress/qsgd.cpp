@@ -10,9 +10,7 @@ QsgdCompressor::QsgdCompressor(const ParameterLayout& layout, std::uint32_t leve
     : TensorCompressor(layout), levels_(levels), rng_(seed, stream) {}
 
 void QsgdCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient, TensorBlock& out) {
-  double squares = 0.0;
-  for (const float g : gradient) squares += static_cast<double>(g) * g;
-  const auto norm = static_cast<float>(std::sqrt(squares));
+  const auto norm = static_cast<float>(l2_norm(gradient));
   out.dense = true;
   out.grid = ValueGrid::levels;
   out.scale = norm;

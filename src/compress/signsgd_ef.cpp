@@ -6,9 +6,7 @@ namespace rnn {
 
 void ScaledSignCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient,
                                            TensorBlock& out) {
-  double l1 = 0.0;
-  for (const float g : gradient) l1 += std::fabs(g);
-  const auto scale = gradient.empty() ? 0.0F : static_cast<float>(l1 / static_cast<double>(gradient.size()));
+  const float scale = mean_magnitude(gradient);
   out.dense = true;
   out.grid = ValueGrid::sign;
   out.scale = scale;

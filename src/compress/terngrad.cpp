@@ -10,8 +10,7 @@ TernGradCompressor::TernGradCompressor(const ParameterLayout& layout, std::uint6
 
 void TernGradCompressor::compress_tensor(const Segment& /*segment*/, std::span<const float> gradient,
                                          TensorBlock& out) {
-  float max_abs = 0.0F;
-  for (const float g : gradient) max_abs = std::max(max_abs, std::fabs(g));
+  const float max_abs = max_magnitude(gradient);
   out.dense = true;
   out.grid = ValueGrid::levels;
   out.scale = max_abs;

@@ -4,6 +4,8 @@
 // either dense (every entry of its segment, in order) or sparse (strictly increasing local
 // indices with one value each). Values are what the server applies: quantising compressors
 // already put them on their grid and say so, so the codec can send them exactly.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -78,6 +80,24 @@ void for_each_entry(const Message& message, const ParameterLayout& layout, F&& f
 // so that scale · level cannot overflow: with |level| ≤ levels the result never exceeds scale.
 [[nodiscard]] inline float level_value(float scale, std::int32_t level, std::uint32_t levels) {
   return static_cast<float>(static_cast<double>(scale) * level / levels);
+}
+
+// Grid scales, computed by the compressors that quantise and by the codec when it quantises an
+// unquantised block itself, through the same code so both give the same scale.
+[[nodiscard]] inline float mean_magnitude(std::span<const float> values) {  // sign grids: keeps the l1 norm
+  double sum = 0.0;
+  for (const float v : values) sum += std::fabs(v);
+  return values.empty() ? 0.0F : static_cast<float>(sum / static_cast<double>(values.size()));
+}
+[[nodiscard]] inline float max_magnitude(std::span<const float> values) {  // level grids (TernGrad)
+  float max_abs = 0.0F;
+  for (const float v : values) max_abs = std::max(max_abs, std::fabs(v));
+  return max_abs;
+}
+[[nodiscard]] inline double l2_norm(std::span<const float> values) {  // QSGD's scale, DGC's clipping
+  double squares = 0.0;
+  for (const float v : values) squares += static_cast<double>(v) * v;
+  return std::sqrt(squares);
 }
 
 }  // namespace rnn
