@@ -14,7 +14,9 @@ std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradien
   message_.worker = worker;
   round_to_encoding(message_, codec_);
   rnn::encode(message_, layout_, codec_, bytes_);
-  // Only a push that was encoded counts as delivered; if encoding threw, memories are unchanged.
+  // Only a push that was encoded counts as delivered: if encoding threw, nothing is taken out of a
+  // residual memory, so the gradient is kept whole (ErrorFeedback's memory is untouched; DGC and
+  // AdaComp-IBM have already folded it into theirs, where it stays).
   compressor_->commit(message_);
   return bytes_;
 }

@@ -12,7 +12,9 @@
 
 namespace rnn {
 
-// The memory on its own, for compressors that manage it themselves.
+// The residual memory on its own, two-phase: compensate() forms g + e without changing e, and only
+// commit() of what was delivered changes it. ErrorFeedback uses it; DGC and AdaComp-IBM keep their
+// own memories, which absorb the gradient already during compress (momentum, bin maxima).
 class ResidualMemory {
  public:
   explicit ResidualMemory(std::size_t size) : residual_(size, 0.0F), corrected_(size, 0.0F) {}
