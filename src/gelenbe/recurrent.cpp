@@ -60,14 +60,24 @@ void RecurrentRnn::randomise(std::uint64_t seed, double scale) {
   for (Eigen::Index i = 0; i < w_minus.size(); ++i) w_minus.data()[i] = scale * rng.uniform();
 }
 
-SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibitory) const {
+VectorD RecurrentRnn::checked_firing_rates() const {
   const Eigen::Index n = size();
   check_weights(w_plus, n, "w_plus");
   check_weights(w_minus, n, "w_minus");
+  VectorD r = firing_rates();
+  check_rates(r, n, "firing rate r");
+  return r;
+}
+
+SteadyState RecurrentRnn::solve(const VectorD& excitatory, const VectorD& inhibitory) const {
+  return solve_with_rates(excitatory, inhibitory, checked_firing_rates());
+}
+
+SteadyState RecurrentRnn::solve_with_rates(const VectorD& excitatory, const VectorD& inhibitory,
+                                           const VectorD& r) const {
+  const Eigen::Index n = size();
   check_rates(excitatory, n, "excitatory arrival rate Λ");
   check_rates(inhibitory, n, "inhibitory arrival rate λ");
-  const VectorD r = firing_rates();
-  check_rates(r, n, "firing rate r");
   SteadyState s;
   s.q = VectorD::Zero(n);
   VectorD numerator(n);
@@ -196,6 +206,7 @@ double loss_and_gradient(const RecurrentRnn& network, std::span<const Pattern> p
   std::vector<RecurrentGradient> partial(static_cast<std::size_t>(threads));
   std::vector<double> partial_loss(static_cast<std::size_t>(threads), 0.0);
   for (auto& g : partial) g.resize(n);
+  const VectorD rates = network.checked_firing_rates();  // once for the batch, not per pattern
   std::exception_ptr failure;
 #pragma omp parallel num_threads(threads)
   {
@@ -203,7 +214,7 @@ double loss_and_gradient(const RecurrentRnn& network, std::span<const Pattern> p
 #pragma omp for schedule(static)
     for (std::size_t k = 0; k < patterns.size(); ++k) {
       try {
-        const SteadyState s = network.solve(patterns[k].excitatory, patterns[k].inhibitory);
+        const SteadyState s = network.solve_with_rates(patterns[k].excitatory, patterns[k].inhibitory, rates);
         const VectorD error = output_weights.cwiseProduct(s.q - patterns[k].target);
         partial_loss[t] += 0.5 * error.dot(s.q - patterns[k].target);
         if (form == GradientForm::adjoint)

@@ -64,6 +64,8 @@ struct RecurrentGradient {
   }
 };
 
+enum class GradientForm : std::uint8_t { adjoint, explicit_inverse };
+
 class RecurrentRnn {
  public:
   explicit RecurrentRnn(Eigen::Index n, RecurrentOptions options = {});
@@ -93,11 +95,17 @@ class RecurrentRnn {
   // Writes I − W at `state` into `a`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero
   // columns for units that pass no gradient; checks that `state` and `e` fit this network.
   void identity_minus_w(const SteadyState& state, const VectorD& e, MatrixD& a) const;
+  // solve() once the weights are checked and the firing rates r computed: a batch of patterns
+  // shares them (loss_and_gradient), so they are not re-derived for every pattern.
+  [[nodiscard]] SteadyState solve_with_rates(const VectorD& excitatory, const VectorD& inhibitory,
+                                             const VectorD& rates) const;
+  // Checks the weights and returns the firing rates, checked too.
+  [[nodiscard]] VectorD checked_firing_rates() const;
+  friend double loss_and_gradient(const RecurrentRnn& network, std::span<const Pattern> patterns,
+                                  const VectorD& output_weights, RecurrentGradient& gradient, GradientForm form);
 
   RecurrentOptions options_;
 };
-
-enum class GradientForm : std::uint8_t { adjoint, explicit_inverse };
 
 // Loss and its gradient summed over `patterns` (OpenMP over patterns, one LU per pattern).
 // `output_weights` holds a_i. Returns Σ_patterns E.
