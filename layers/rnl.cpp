@@ -18,7 +18,13 @@ struct RnlState final : LayerState {
   Matrix b;      // ∂L/∂D
   SparseRows sparse_x;
   bool sparse = false;  // whether the forward input took the sparse path
+  Matrix block_plus;    // split_gradient's blocks of ∂L/∂W⁺ and ∂L/∂W⁻
+  Matrix block_minus;
 };
+
+// Rows of W± per block of split_gradient: both blocks of 512-wide rows take 128 KB, so they stay in
+// L2 from the products that sum them to the optimizer update that consumes them.
+constexpr Eigen::Index kBlockFloats = 16384;
 
 }  // namespace
 
@@ -81,8 +87,8 @@ void RandomNeuralLayer::forward(std::span<const float> params, const Matrix& x, 
   }
 }
 
-void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
-                                 Matrix* dx, std::span<float> grad, LayerState* state) const {
+void RandomNeuralLayer::backward_input(std::span<const float> params, const Matrix& x, const Matrix& y,
+                                       const Matrix& dy, Matrix* dx, LayerState* state) const {
   auto& st = static_cast<RnlState&>(*state);
   const std::size_t tensor = static_cast<std::size_t>(inputs_) * static_cast<std::size_t>(outputs_);
   const Eigen::Index batch = x.rows();
@@ -101,6 +107,20 @@ void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x,
     // Where D was clamped at ε it no longer depends on W⁻ or x.
     b[i] = (1.0F + z[i] > kMinDenominator) ? -a[i] * out[i] : 0.0F;
   }
+  if (dx != nullptr) {
+    const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
+    const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
+    dx->resize(batch, inputs_);
+    gemm(1.0F, st.a, Op::none, w_plus, Op::transpose, 0.0F, *dx);
+    gemm(1.0F, st.b, Op::none, w_minus, Op::transpose, 1.0F, *dx);
+  }
+}
+
+void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
+                                 Matrix* dx, std::span<float> grad, LayerState* state) const {
+  backward_input(params, x, y, dy, dx, state);
+  auto& st = static_cast<RnlState&>(*state);
+  const std::size_t tensor = static_cast<std::size_t>(inputs_) * static_cast<std::size_t>(outputs_);
   MatrixMap g_plus(grad.data() + weights_offset_, inputs_, outputs_);
   MatrixMap g_minus(grad.data() + weights_offset_ + tensor, inputs_, outputs_);
   if (st.sparse) {
@@ -109,12 +129,45 @@ void RandomNeuralLayer::backward(std::span<const float> params, const Matrix& x,
     gemm(1.0F, x, Op::transpose, st.a, Op::none, 0.0F, g_plus);
     gemm(1.0F, x, Op::transpose, st.b, Op::none, 0.0F, g_minus);
   }
-  if (dx != nullptr) {
-    const ConstMatrixMap w_plus(params.data() + weights_offset_, inputs_, outputs_);
-    const ConstMatrixMap w_minus(params.data() + weights_offset_ + tensor, inputs_, outputs_);
-    dx->resize(batch, inputs_);
-    gemm(1.0F, st.a, Op::none, w_plus, Op::transpose, 0.0F, *dx);
-    gemm(1.0F, st.b, Op::none, w_minus, Op::transpose, 1.0F, *dx);
+}
+
+void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
+                                       LayerState* scratch, GradientBlockSink& sink) const {
+  auto& st = static_cast<RnlState&>(*scratch);
+  const auto in = static_cast<std::size_t>(inputs_);
+  const auto out = static_cast<std::size_t>(outputs_);
+  const std::size_t tensor = in * out;
+  // This part's rows of W⁺ and the same rows of W⁻: one pass over a source's non-zeros gives both.
+  const auto first = static_cast<Eigen::Index>(in * part / parts);
+  const auto last = static_cast<Eigen::Index>(in * (part + 1) / parts);
+  const Eigen::Index block_rows = std::max<Eigen::Index>(2, kBlockFloats / outputs_);
+  st.block_plus.resize(block_rows, outputs_);
+  st.block_minus.resize(block_rows, outputs_);
+  for (Eigen::Index r = first; r < last; r += block_rows) {
+    const Eigen::Index rows = std::min(block_rows, last - r);
+    MatrixMap plus(st.block_plus.data(), rows, outputs_);
+    MatrixMap minus(st.block_minus.data(), rows, outputs_);
+    if (sources.empty()) {
+      plus.setZero();
+      minus.setZero();
+    }
+    for (std::size_t s = 0; s < sources.size(); ++s) {
+      const GradientSource& source = sources[s];
+      const auto& from = static_cast<const RnlState&>(*source.state);
+      const bool accumulate = s > 0;
+      if (from.sparse) {
+        from.sparse_x.transpose_times_rows(from.a, from.b, r, r + rows, source.weight, accumulate, plus, minus);
+      } else {
+        const auto x_rows = source.x->middleCols(r, rows);
+        const float beta = accumulate ? 1.0F : 0.0F;
+        gemm(source.weight, x_rows, Op::transpose, from.a, Op::none, beta, plus);
+        gemm(source.weight, x_rows, Op::transpose, from.b, Op::none, beta, minus);
+      }
+    }
+    const std::size_t begin = weights_offset_ + static_cast<std::size_t>(r) * out;
+    const std::size_t end = begin + static_cast<std::size_t>(rows) * out;
+    sink(begin, end, plus.data());
+    sink(begin + tensor, end + tensor, minus.data());
   }
 }
 

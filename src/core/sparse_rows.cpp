@@ -80,11 +80,22 @@ constexpr Eigen::Index kBlock = kLanes * kBlockVectors;  // outputs per pass ove
   std::memcpy(p, &v, sizeof v);
 }
 
+// How a kernel writes a finished sum: out = weight · sum, or out += weight · sum (a gradient summed
+// over several data-parallel shards, block by block).
+struct Put {
+  float weight = 1.0F;
+  bool accumulate = false;
+};
+
+[[gnu::always_inline]] inline void put(float* p, const Lanes& sum, const Put& how) {
+  store(p, how.accumulate ? load(p) + how.weight * sum : how.weight * sum);
+}
+
 // out_a[0, kVectors·kLanes) = Σ_i value_i · a[index_i·stride + ...] and the same for b, with the
-// sums in registers: each output is written once and never read.
+// sums in registers: each output is written once.
 template <int kVectors>
 void accumulate_rows(const int* index, const float* value, int count, const float* a, const float* b,
-                     Eigen::Index stride, float* out_a, float* out_b) {
+                     Eigen::Index stride, float* out_a, float* out_b, const Put& how) {
   Lanes sum_a[kVectors] = {};
   Lanes sum_b[kVectors] = {};
   for (int i = 0; i < count; ++i) {
@@ -99,14 +110,14 @@ void accumulate_rows(const int* index, const float* value, int count, const floa
   }
 #pragma GCC unroll 8
   for (int k = 0; k < kVectors; ++k) {
-    store(out_a + k * kLanes, sum_a[k]);
-    store(out_b + k * kLanes, sum_b[k]);
+    put(out_a + k * kLanes, sum_a[k], how);
+    put(out_b + k * kLanes, sum_b[k], how);
   }
 }
 
 // The same for widths below kLanes, one pass over the non-zeros for all of them.
 void accumulate_rows_scalar(const int* index, const float* value, int count, const float* a, const float* b,
-                            Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b) {
+                            Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b, const Put& how) {
   float sum_a[kLanes] = {};
   float sum_b[kLanes] = {};
   for (int i = 0; i < count; ++i) {
@@ -117,40 +128,31 @@ void accumulate_rows_scalar(const int* index, const float* value, int count, con
       sum_b[j] += value[i] * rb[j];
     }
   }
-  std::copy_n(sum_a, width, out_a);
-  std::copy_n(sum_b, width, out_b);
+  for (Eigen::Index j = 0; j < width; ++j) {
+    out_a[j] = how.accumulate ? out_a[j] + how.weight * sum_a[j] : how.weight * sum_a[j];
+    out_b[j] = how.accumulate ? out_b[j] + how.weight * sum_b[j] : how.weight * sum_b[j];
+  }
 }
 
 // Widths below kBlock: the whole vectors in one pass, then the scalar remainder in another.
 template <int kVectors = kBlockVectors - 1>
 void accumulate_rows_tail(const int* index, const float* value, int count, const float* a, const float* b,
-                          Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b) {
+                          Eigen::Index stride, Eigen::Index width, float* out_a, float* out_b, const Put& how) {
   if constexpr (kVectors > 0) {
     if (width / kLanes < kVectors) {
-      accumulate_rows_tail<kVectors - 1>(index, value, count, a, b, stride, width, out_a, out_b);
+      accumulate_rows_tail<kVectors - 1>(index, value, count, a, b, stride, width, out_a, out_b, how);
       return;
     }
-    accumulate_rows<kVectors>(index, value, count, a, b, stride, out_a, out_b);
+    accumulate_rows<kVectors>(index, value, count, a, b, stride, out_a, out_b, how);
   }
   const Eigen::Index done = kVectors * kLanes;
   if (done < width) {
-    accumulate_rows_scalar(index, value, count, a + done, b + done, stride, width - done, out_a + done, out_b + done);
+    accumulate_rows_scalar(index, value, count, a + done, b + done, stride, width - done, out_a + done, out_b + done,
+                           how);
   }
 }
 
 using SparseList = SparseRows::Entries;
-
-// out = Σ_i value_i · a.row(index_i) for one list, and the same for b, one column block at a time.
-void list_times(const SparseList& list, const float* a, const float* b, Eigen::Index width, float* out_a,
-                float* out_b) {
-  Eigen::Index j = 0;
-  for (; j + kBlock <= width; j += kBlock) {
-    accumulate_rows<kBlockVectors>(list.index, list.value, list.count, a + j, b + j, width, out_a + j, out_b + j);
-  }
-  if (j < width) {
-    accumulate_rows_tail(list.index, list.value, list.count, a + j, b + j, width, width - j, out_a + j, out_b + j);
-  }
-}
 
 // Half the register block for each of two lists walked together in index order: an operand row
 // that both lists use is loaded once for both.
@@ -158,7 +160,8 @@ constexpr int kPairVectors = kBlockVectors / 2;
 constexpr Eigen::Index kPairBlock = kLanes * kPairVectors;
 
 void accumulate_pair(const SparseList& first, const SparseList& second, const float* a, const float* b,
-                     Eigen::Index stride, float* out_a1, float* out_b1, float* out_a2, float* out_b2) {
+                     Eigen::Index stride, float* out_a1, float* out_b1, float* out_a2, float* out_b2,
+                     const Put& how) {
   Lanes sum_a1[kPairVectors] = {};
   Lanes sum_b1[kPairVectors] = {};
   Lanes sum_a2[kPairVectors] = {};
@@ -198,45 +201,70 @@ void accumulate_pair(const SparseList& first, const SparseList& second, const fl
   }
 #pragma GCC unroll 8
   for (int v = 0; v < kPairVectors; ++v) {
-    store(out_a1 + v * kLanes, sum_a1[v]);
-    store(out_b1 + v * kLanes, sum_b1[v]);
-    store(out_a2 + v * kLanes, sum_a2[v]);
-    store(out_b2 + v * kLanes, sum_b2[v]);
+    put(out_a1 + v * kLanes, sum_a1[v], how);
+    put(out_b1 + v * kLanes, sum_b1[v], how);
+    put(out_a2 + v * kLanes, sum_a2[v], how);
+    put(out_b2 + v * kLanes, sum_b2[v], how);
   }
 }
 
-// Row i of out_a / out_b (n rows, `width` apart) = Σ over list_of(i) of value · operand row: X A
-// (lists = rows of X) and Xᵀ G (lists = columns of X). Lists go in pairs, with column blocks as
-// the outer loop: the block of the operands every list reads (kPairBlock floats per operand row)
-// then stays in L2 instead of streaming from L3 for every pair, which matters for X A (A, B:
-// cols x width, megabytes). The columns past the last whole block go list by list, and so does an
-// odd last list.
-template <typename ListOf>
-void paired_products(Eigen::Index n, const ListOf& list_of, const float* a, const float* b, Eigen::Index width,
-                     float* out_a, float* out_b) {
-  const Eigen::Index pairs = n / 2;
+// Row i − first of out_a / out_b (`width` apart) = Σ over list_of(i) of value · operand row, for
+// the lists i in [first, last): X A (lists = rows of X) and Xᵀ G (lists = columns of X). Lists go in
+// pairs, with column blocks as the outer loop: the block of the operands every list reads
+// (kPairBlock floats per operand row) then stays in L2 instead of streaming from L3 for every pair,
+// which matters for X A (A, B: cols x width, megabytes). The columns past the last whole block go
+// list by list, and so does an odd last list. `kShared`: the loops are work-shared by the OpenMP
+// team that calls (all of its threads must); otherwise the calling thread does all of it.
+template <bool kShared, typename ListOf>
+void paired_products(Eigen::Index first, Eigen::Index last, const ListOf& list_of, const float* a, const float* b,
+                     Eigen::Index width, float* out_a, float* out_b, const Put& how) {
+  const Eigen::Index pairs = (last - first) / 2;
   const Eigen::Index blocked = width / kPairBlock * kPairBlock;
-  const auto row = [width](float* out, Eigen::Index i) { return out + i * width; };
-#pragma omp parallel
-  {
+  const auto row = [width, first](float* out, Eigen::Index i) { return out + (i - first) * width; };
+  const auto pair = [&](Eigen::Index p, Eigen::Index j) {
+    const Eigen::Index i = first + 2 * p;
+    accumulate_pair(list_of(i), list_of(i + 1), a + j, b + j, width, row(out_a, i) + j, row(out_b, i) + j,
+                    row(out_a, i + 1) + j, row(out_b, i + 1) + j, how);
+  };
+  const auto tail = [&](Eigen::Index i) {
+    const SparseList list = list_of(i);
+    accumulate_rows_tail(list.index, list.value, list.count, a + blocked, b + blocked, width, width - blocked,
+                         row(out_a, i) + blocked, row(out_b, i) + blocked, how);
+  };
+  const auto odd_last = [&] {
+    const SparseList list = list_of(last - 1);
+    float* list_a = row(out_a, last - 1);
+    float* list_b = row(out_b, last - 1);
+    Eigen::Index j = 0;
+    for (; j + kBlock <= width; j += kBlock) {
+      accumulate_rows<kBlockVectors>(list.index, list.value, list.count, a + j, b + j, width, list_a + j, list_b + j,
+                                     how);
+    }
+    if (j < width) {
+      accumulate_rows_tail(list.index, list.value, list.count, a + j, b + j, width, width - j, list_a + j, list_b + j,
+                           how);
+    }
+  };
+  const bool odd = (last - first) % 2 != 0;
+  if constexpr (kShared) {
     for (Eigen::Index j = 0; j < blocked; j += kPairBlock) {
 #pragma omp for schedule(dynamic, 8) nowait
-      for (Eigen::Index p = 0; p < pairs; ++p) {
-        const Eigen::Index i = 2 * p;
-        accumulate_pair(list_of(i), list_of(i + 1), a + j, b + j, width, row(out_a, i) + j, row(out_b, i) + j,
-                        row(out_a, i + 1) + j, row(out_b, i + 1) + j);
-      }
+      for (Eigen::Index p = 0; p < pairs; ++p) pair(p, j);
     }
     if (blocked < width) {
 #pragma omp for schedule(dynamic, 8) nowait
-      for (Eigen::Index i = 0; i < 2 * pairs; ++i) {
-        const SparseList list = list_of(i);
-        accumulate_rows_tail(list.index, list.value, list.count, a + blocked, b + blocked, width, width - blocked,
-                             row(out_a, i) + blocked, row(out_b, i) + blocked);
-      }
+      for (Eigen::Index i = first; i < first + 2 * pairs; ++i) tail(i);
     }
 #pragma omp single nowait
-    if (n % 2 != 0) list_times(list_of(n - 1), a, b, width, row(out_a, n - 1), row(out_b, n - 1));
+    if (odd) odd_last();
+  } else {
+    for (Eigen::Index j = 0; j < blocked; j += kPairBlock) {
+      for (Eigen::Index p = 0; p < pairs; ++p) pair(p, j);
+    }
+    if (blocked < width) {
+      for (Eigen::Index i = first; i < first + 2 * pairs; ++i) tail(i);
+    }
+    if (odd) odd_last();
   }
 }
 
@@ -263,8 +291,9 @@ void SparseRows::times(const ConstMatrixMap& a, const ConstMatrixMap& b, Matrix&
   out_b.resize(rows_, width);
   // Measured on 64 MNIST rows, 784 -> 2 x 512, one thread: 560 us accumulating whole output rows
   // in memory, 395 us one row at a time with the sums in registers, 327 us in pairs.
-  paired_products(
-      rows_, [this](Eigen::Index r) { return row_entries(r); }, a.data(), b.data(), width, out_a.data(), out_b.data());
+  const auto rows = [this](Eigen::Index r) { return row_entries(r); };
+#pragma omp parallel
+  paired_products<true>(0, rows_, rows, a.data(), b.data(), width, out_a.data(), out_b.data(), Put{});
 }
 
 void SparseRows::transpose_times(const Matrix& g, const Matrix& h, MatrixMap out_a, MatrixMap out_b) const {
@@ -277,9 +306,21 @@ void SparseRows::transpose_times(const Matrix& g, const Matrix& h, MatrixMap out
   // pass. Neighbouring columns of X share most of their non-zeros (strokes), so pairing them saves
   // loads: 540 us accumulating in memory, 385 us one column at a time, 300 us paired (64 MNIST
   // rows, one thread).
-  paired_products(
-      cols_, [this](Eigen::Index c) { return column_entries(c); }, g.data(), h.data(), width, out_a.data(),
-      out_b.data());
+  const auto columns = [this](Eigen::Index c) { return column_entries(c); };
+#pragma omp parallel
+  paired_products<true>(0, cols_, columns, g.data(), h.data(), width, out_a.data(), out_b.data(), Put{});
+}
+
+void SparseRows::transpose_times_rows(const Matrix& g, const Matrix& h, Eigen::Index first, Eigen::Index last,
+                                      float weight, bool accumulate, MatrixMap out_a, MatrixMap out_b) const {
+  if (g.rows() != rows_ || h.rows() != rows_ || g.cols() != h.cols() || first < 0 || last < first || last > cols_ ||
+      out_a.rows() != last - first || out_b.rows() != last - first || out_a.cols() != g.cols() ||
+      out_b.cols() != g.cols()) {
+    throw Error("SparseRows::transpose_times_rows: operand shapes do not match the sparse matrix");
+  }
+  const auto columns = [this](Eigen::Index c) { return column_entries(c); };
+  paired_products<false>(first, last, columns, g.data(), h.data(), g.cols(), out_a.data(), out_b.data(),
+                         Put{weight, accumulate});
 }
 
 }  // namespace rnn

@@ -77,13 +77,18 @@ LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x,
   const Matrix& logits = forward(params, x, ws, true);
   const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);
   if (ready != nullptr) ready->loss_computed(loss);
+  const bool split = ready != nullptr && ready->splits_gradients();
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     const Matrix& in = i == 0 ? x : ws.activations[i - 1];
     Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;
-    layers_[i]->backward(params, in, ws.activations[i], ws.grad_out, dx, grad, ws.states[i].get());
+    if (split && layers_[i]->splits_gradient()) {
+      layers_[i]->backward_input(params, in, ws.activations[i], ws.grad_out, dx, ws.states[i].get());
+    } else {
+      layers_[i]->backward(params, in, ws.activations[i], ws.grad_out, dx, grad, ws.states[i].get());
+    }
     if (dx != nullptr) std::swap(ws.grad_in, ws.grad_out);
     const auto [begin, end] = parameter_ranges_[i];
-    if (ready != nullptr && end > begin) (*ready)(begin, end);
+    if (ready != nullptr && end > begin) (*ready)(i, begin, end);
   }
   return loss;
 }
@@ -91,8 +96,15 @@ LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x,
 void Model::report_gradient_ranges(GradientReady& ready) const {
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     const auto [begin, end] = parameter_ranges_[i];
-    if (end > begin) ready(begin, end);
+    if (end > begin) ready(i, begin, end);
   }
+}
+
+GradientSource Model::gradient_source(std::size_t layer, const Matrix& x, const Workspace& ws, float weight) const {
+  if (layer >= layers_.size() || ws.states.size() != layers_.size()) {
+    throw Error(fmt::format("model {}: no layer {} in a workspace of {} layers", name_, layer, ws.states.size()));
+  }
+  return {layer == 0 ? &x : &ws.activations[layer - 1], ws.states[layer].get(), weight};
 }
 
 }  // namespace rnn

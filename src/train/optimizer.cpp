@@ -14,23 +14,22 @@ namespace {
 using Index = std::ptrdiff_t;
 
 // Runs `update(i, g_i)` (which returns the new value of parameter i) over the part of every range
-// inside [first, last), clamping the non-negative ranges at zero. The loops are work-shared: called
-// by every thread of a parallel region they split the work, called outside one they run whole.
-// g_i is gathered from the shares with a loop the compiler can vectorise for the common counts
-// (one share, or one per core).
-template <typename Update>
-void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
-           std::span<const GradientShare> shares, const Update& update) {
-  const auto run = [&](const auto& shared_gather) {
-    // Local copies of the functors, so their captured constants and pointers live in registers:
-    // read through a reference they are reloaded after every store to p, m or v, which the
-    // compiler must assume may alias them.
-    const auto gather = shared_gather;
-    const auto step = update;
-    for (const ParameterRange& r : ranges) {
-      const auto begin = static_cast<Index>(std::max(r.begin, first));
-      const auto end = static_cast<Index>(std::min(r.end, last));
-      if (begin >= end) continue;
+// inside [first, last), clamping the non-negative ranges at zero. kShared: the loops are
+// work-shared (called by every thread of a parallel region they split the work, called outside
+// one they run whole); otherwise the calling thread runs them alone.
+template <bool kShared, typename Gather, typename Update>
+void for_each_parameter(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
+                        const Gather& shared_gather, const Update& update) {
+  // Local copies of the functors, so their captured constants and pointers live in registers:
+  // read through a reference they are reloaded after every store to p, m or v, which the
+  // compiler must assume may alias them.
+  const auto gather = shared_gather;
+  const auto step = update;
+  for (const ParameterRange& r : ranges) {
+    const auto begin = static_cast<Index>(std::max(r.begin, first));
+    const auto end = static_cast<Index>(std::min(r.end, last));
+    if (begin >= end) continue;
+    if constexpr (kShared) {
       if (r.non_negative) {
 #pragma omp for simd schedule(static) nowait
         for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, step(i, gather(i)));
@@ -38,25 +37,49 @@ void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::si
 #pragma omp for simd schedule(static) nowait
         for (Index i = begin; i < end; ++i) p[i] = step(i, gather(i));
       }
+    } else {
+      if (r.non_negative) {
+#pragma omp simd
+        for (Index i = begin; i < end; ++i) p[i] = std::max(0.0F, step(i, gather(i)));
+      } else {
+#pragma omp simd
+        for (Index i = begin; i < end; ++i) p[i] = step(i, gather(i));
+      }
     }
-  };
+  }
+}
+
+// The update over [first, last) with g_i gathered from the shares, work-shared. The gather is
+// written so the compiler can vectorise it for the common counts (one share, or one per core).
+template <typename Update>
+void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
+           std::span<const GradientShare> shares, const Update& update) {
   if (shares.size() == 1) {
     const float* g0 = shares[0].grad;
     const float w0 = shares[0].weight;
-    run([=](Index i) { return w0 * g0[i]; });
+    for_each_parameter<true>(ranges, first, last, p, [=](Index i) { return w0 * g0[i]; }, update);
   } else if (shares.size() == 2) {
     const float* g0 = shares[0].grad;
     const float* g1 = shares[1].grad;
     const float w0 = shares[0].weight;
     const float w1 = shares[1].weight;
-    run([=](Index i) { return w0 * g0[i] + w1 * g1[i]; });
+    for_each_parameter<true>(ranges, first, last, p, [=](Index i) { return w0 * g0[i] + w1 * g1[i]; }, update);
   } else {
-    run([=](Index i) {
+    for_each_parameter<true>(ranges, first, last, p, [=](Index i) {
       float sum = 0.0F;
       for (const GradientShare& s : shares) sum += s.weight * s.grad[i];
       return sum;
-    });
+    }, update);
   }
+}
+
+// The update over [first, first + block.size()) with g_i = block[i − first], on the calling thread.
+template <typename Update>
+void apply_block(const std::vector<ParameterRange>& ranges, std::size_t first, std::span<const float> block,
+                 float* p, const Update& update) {
+  const float* g = block.data();
+  const auto offset = static_cast<Index>(first);
+  for_each_parameter<false>(ranges, first, first + block.size(), p, [=](Index i) { return g[i - offset]; }, update);
 }
 
 class Sgd final : public Optimizer {
@@ -67,21 +90,29 @@ class Sgd final : public Optimizer {
   void begin_step() override { lr_ = options_.learning_rate; }
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
               std::size_t last) override {
+    with_rule(params, [&](const auto& rule) { apply(ranges_, first, last, params.data(), shares, rule); });
+  }
+  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
+    with_rule(params, [&](const auto& rule) { apply_block(ranges_, first, block, params.data(), rule); });
+  }
+
+ private:
+  template <typename Run>
+  void with_rule(std::span<float> params, const Run& run) {
     const float lr = lr_;
     float* p = params.data();
     if (velocity_.empty()) {
-      apply(ranges_, first, last, p, shares, [=](Index i, float g) { return p[i] - lr * g; });
+      run([=](Index i, float g) { return p[i] - lr * g; });
       return;
     }
     const float mu = options_.momentum;
     float* v = velocity_.data();
-    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
+    run([=](Index i, float g) {
       v[i] = mu * v[i] + g;
       return p[i] - lr * v[i];
     });
   }
 
- private:
   std::vector<float> velocity_;
   float lr_ = 0.0F;
 };
@@ -100,8 +131,7 @@ class Adam final : public Optimizer {
     eps_hat_ = static_cast<float>(options_.epsilon * std::sqrt(c2));
   }
 
-  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
-              std::size_t last) override {
+  [[nodiscard]] auto rule(std::span<float> params) {
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
     const float step = step_size_;
@@ -109,11 +139,19 @@ class Adam final : public Optimizer {
     float* p = params.data();
     float* m = m_.data();
     float* v = v_.data();
-    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
+    return [=](Index i, float g) {
       m[i] = b1 * m[i] + (1.0F - b1) * g;
       v[i] = b2 * v[i] + (1.0F - b2) * g * g;
       return p[i] - step * m[i] / (std::sqrt(v[i]) + eps_hat);
-    });
+    };
+  }
+
+  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+              std::size_t last) override {
+    apply(ranges_, first, last, params.data(), shares, rule(params));
+  }
+  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
+    apply_block(ranges_, first, block, params.data(), rule(params));
   }
 
  private:
@@ -130,17 +168,24 @@ class RmsProp final : public Optimizer {
       : Optimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
 
   void begin_step() override { lr_ = options_.learning_rate; }
-  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
-              std::size_t last) override {
+  [[nodiscard]] auto rule(std::span<float> params) {
     const float lr = lr_;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
     float* v = v_.data();
-    apply(ranges_, first, last, p, shares, [=](Index i, float g) {
+    return [=](Index i, float g) {
       v[i] = rho * v[i] + (1.0F - rho) * g * g;
       return p[i] - lr * g / (std::sqrt(v[i]) + eps);
-    });
+    };
+  }
+
+  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
+              std::size_t last) override {
+    apply(ranges_, first, last, params.data(), shares, rule(params));
+  }
+  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
+    apply_block(ranges_, first, block, params.data(), rule(params));
   }
 
  private:

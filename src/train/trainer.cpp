@@ -64,34 +64,66 @@ RowRange shard_rows(std::size_t count, std::size_t t, std::size_t team) {
   return {count * t / team, count * (t + 1) / team};
 }
 
-// Updates each layer as soon as every thread has finished its backward pass through it: the
-// layer's gradients are then still in cache, instead of being written out for the whole model and
-// read back by a separate optimizer pass. Every thread of the team makes the same calls, in the
-// same order (a thread without rows through Model::report_gradient_ranges).
-class UpdateLayerWhenReady final : public GradientReady {
+// Hands each block of a split gradient to the optimizer while it is still in cache.
+class UpdateBlock final : public GradientBlockSink {
  public:
-  UpdateLayerWhenReady(Optimizer& optimizer, std::span<float> params, std::span<const GradientShare> shares,
-                       std::atomic<bool>& diverged)
-      : optimizer_(optimizer), params_(params), shares_(shares), diverged_(diverged) {}
-
-  void loss_computed(const LossSum& loss) override {
-    if (!std::isfinite(loss.loss)) diverged_.store(true, std::memory_order_relaxed);
-  }
-
-  void operator()(std::size_t begin, std::size_t end) override {
-    // After the barrier every thread's gradient for this layer is complete, no thread reads its
-    // parameters again in this step (the layer contract), and every thread has computed its loss,
-    // so all of them see the same `diverged` and skip the same updates.
-#pragma omp barrier
-    if (diverged_.load(std::memory_order_relaxed)) return;
-    optimizer_.update(params_, shares_, begin, end);
+  UpdateBlock(Optimizer& optimizer, std::span<float> params) : optimizer_(optimizer), params_(params) {}
+  void operator()(std::size_t begin, std::size_t end, const float* gradient) override {
+    optimizer_.update_block(params_, begin, std::span(gradient, end - begin));
   }
 
  private:
   Optimizer& optimizer_;
   std::span<float> params_;
-  std::span<const GradientShare> shares_;
-  std::atomic<bool>& diverged_;
+};
+
+// Updates each layer as soon as every thread has finished its backward pass through it, instead of
+// writing the whole model's gradient out and reading it back in a separate optimizer pass. A layer
+// that splits its gradient (Layer::split_gradient) is summed over all shards by parameter rows, each
+// thread its own share, block by block into the optimizer: no gradient buffer per thread. Any other
+// layer's gradient is read from the shards' buffers by the optimizer's work-shared update. Every
+// thread of the team makes the same calls in the same order (a thread without rows through
+// Model::report_gradient_ranges).
+class UpdateLayerWhenReady final : public GradientReady {
+ public:
+  struct Step {
+    const Model& model;
+    Optimizer& optimizer;
+    std::span<float> params;
+    std::span<const GradientShare> shares;                  // per shard with rows: its gradient buffer
+    std::span<const std::vector<GradientSource>> sources;  // per layer: one per shard with rows
+    std::atomic<bool>& diverged;
+  };
+  UpdateLayerWhenReady(const Step& step, Workspace& own, std::size_t thread, std::size_t team)
+      : step_(step), own_(own), thread_(thread), team_(team), sink_(step.optimizer, step.params) {}
+
+  void loss_computed(const LossSum& loss) override {
+    if (!std::isfinite(loss.loss)) step_.diverged.store(true, std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool splits_gradients() const override { return true; }
+
+  void operator()(std::size_t layer, std::size_t begin, std::size_t end) override {
+    // After the barrier every thread's part of this layer's gradient is complete, no thread reads
+    // its parameters again in this step (the layer contract), and every thread has computed its
+    // loss, so all of them see the same `diverged` and skip the same updates. The shards' states
+    // that a split gradient reads stay as they are until the step's region ends: backward through
+    // the layers below writes only their own states.
+#pragma omp barrier
+    if (step_.diverged.load(std::memory_order_relaxed)) return;
+    const Layer& l = *step_.model.layers()[layer];
+    if (l.splits_gradient()) {
+      l.split_gradient(step_.sources[layer], thread_, team_, own_.states[layer].get(), sink_);
+    } else {
+      step_.optimizer.update(step_.params, step_.shares, begin, end);
+    }
+  }
+
+ private:
+  const Step& step_;
+  Workspace& own_;
+  std::size_t thread_;
+  std::size_t team_;
+  UpdateBlock sink_;
 };
 
 }  // namespace
@@ -124,6 +156,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     s.grad.assign(params.size(), 0.0F);
   }
   std::vector<GradientShare> shares(shards.size());
+  std::vector<std::vector<GradientSource>> sources(model.layers().size());
+  for (auto& layer_sources : sources) layer_sources.reserve(shards.size());
   optimizer.check_size(params, {});
   // A bad label would throw inside the parallel region below, where an exception cannot be caught.
   const auto classes = static_cast<std::size_t>(model.output_shape().size());
@@ -158,18 +192,24 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
 #pragma omp single
         {
           // Each share's gradient is the mean over its rows; the batch mean weights them by size.
+          for (auto& layer_sources : sources) layer_sources.clear();
           for (std::size_t u = 0; u < team; ++u) {
             const RowRange r = shard_rows(count, u, team);
             if (r.last > r.first) {
-              shares[used++] = {shards[u].grad.data(),
-                                static_cast<float>(r.last - r.first) / static_cast<float>(count)};
+              const float weight = static_cast<float>(r.last - r.first) / static_cast<float>(count);
+              shares[used++] = {shards[u].grad.data(), weight};
+              for (std::size_t layer = 0; layer < sources.size(); ++layer) {
+                sources[layer].push_back(model.gradient_source(layer, shards[u].x, shards[u].ws, weight));
+              }
             }
           }
           optimizer.begin_step();
-        }  // (implicit barrier: every thread sees the shares and the step's constants)
+        }  // (implicit barrier: every thread sees the shares, the sources and the step's constants)
         const RowRange mine = shard_rows(count, t, team);
         Shard& s = shards[t];
-        UpdateLayerWhenReady update(optimizer, params, std::span(shares).first(used), diverged);
+        const UpdateLayerWhenReady::Step step{model, optimizer, params, std::span(shares).first(used), sources,
+                                              diverged};
+        UpdateLayerWhenReady update(step, s.ws, t, team);
         if (mine.last > mine.first) {
           gather_batch(data.train, rows.subspan(mine.first, mine.last - mine.first), s.x, s.labels);
           s.loss = model.loss_and_gradient(params, s.x, s.labels, s.grad, s.ws, &update);

@@ -122,7 +122,7 @@ namespace {
 class RecordRanges final : public GradientReady {
  public:
   RecordRanges(std::span<const float> grad, std::span<float> params) : grad_(grad), params_(params) {}
-  void operator()(std::size_t begin, std::size_t end) override {
+  void operator()(std::size_t /*layer*/, std::size_t begin, std::size_t end) override {
     ranges.emplace_back(begin, end);
     const auto first = static_cast<std::ptrdiff_t>(begin);
     const auto last = static_cast<std::ptrdiff_t>(end);

@@ -49,7 +49,7 @@ TEST_CASE("each model family learns a synthetic task and RNL weights stay non-ne
   }
 }
 
-TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one optimizer step, bit for bit") {
+TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one optimizer step") {
   // Seven copies of one sample, so the shuffle cannot matter. Batches of 3 rows give 3, 3 and 1
   // rows: in the last batch two of the three threads have no rows and still join every update.
   const Dataset one = test::synthetic_digits(1, 4);
@@ -59,47 +59,60 @@ TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one opti
   data.train.labels.assign(7, one.labels[0]);
   data.test = one;
   const int saved = omp_get_max_threads();
-  for (const std::string name : {"rnl_deep", "mlp", "cnn_rnl"}) {
-    CAPTURE(name);
-    const auto model = make_model(name);
-    const OptimizerOptions adam{OptimizerKind::adam, 1e-3F};
+  // SGD with a large step shows a share's weight directly in the parameters; Adam, which is blind
+  // to a gradient's scale, checks that every layer's state is updated once per step.
+  for (const OptimizerOptions& optimizer_options :
+       {OptimizerOptions{OptimizerKind::adam, 1e-3F}, OptimizerOptions{OptimizerKind::sgd, 0.5F}}) {
+    for (const std::string name : {"rnl_deep", "mlp", "cnn_rnl"}) {
+      CAPTURE(name);
+      CAPTURE(optimizer_name(optimizer_options.kind));
+      const auto model = make_model(name);
+      const std::vector<float> initial = model->initial_parameters(9);
 
-    std::vector<float> trained = model->initial_parameters(9);
-    auto optimizer = make_optimizer(adam, model->layout());
-    TrainOptions options;
-    options.epochs = 1;
-    options.batch = 3;
-    options.progress = false;
-    omp_set_num_threads(3);
-    train(*model, trained, *optimizer, data, options);
+      std::vector<float> trained = initial;
+      auto optimizer = make_optimizer(optimizer_options, model->layout());
+      TrainOptions options;
+      options.epochs = 1;
+      options.batch = 3;
+      options.progress = false;
+      omp_set_num_threads(3);
+      train(*model, trained, *optimizer, data, options);
 
-    // The reference: each shard's gradient in turn, then one whole step. Its kernels run inside a
-    // 3-thread region as the trainer's do (serially, with the same GEMM blocking).
-    std::vector<float> reference = model->initial_parameters(9);
-    auto reference_optimizer = make_optimizer(adam, model->layout());
-    std::vector<Workspace> workspaces;
-    std::vector<std::vector<float>> grads;
-    for (std::uint64_t t = 0; t < 3; ++t) {
-      workspaces.push_back(model->make_workspace(t));
-      grads.emplace_back(model->parameter_count());
-    }
-    for (const std::size_t count : {3, 3, 1}) {
-      std::vector<GradientShare> shares;
+      // The reference: each shard's whole gradient in turn, then one whole step. Its kernels run
+      // inside a 3-thread region as the trainer's do (serially, with the same GEMM blocking).
+      std::vector<float> reference = initial;
+      auto reference_optimizer = make_optimizer(optimizer_options, model->layout());
+      std::vector<Workspace> workspaces;
+      std::vector<std::vector<float>> grads;
+      for (std::uint64_t t = 0; t < 3; ++t) {
+        workspaces.push_back(model->make_workspace(t));
+        grads.emplace_back(model->parameter_count());
+      }
+      for (const std::size_t count : {3, 3, 1}) {
+        std::vector<GradientShare> shares;
 #pragma omp parallel num_threads(3)
 #pragma omp single
-      for (std::size_t t = 0; t < 3; ++t) {
-        const std::size_t rows = count * (t + 1) / 3 - count * t / 3;
-        if (rows == 0) continue;
-        const Matrix x = one.images.replicate(static_cast<Eigen::Index>(rows), 1);
-        const std::vector<std::uint8_t> labels(rows, one.labels[0]);
-        model->loss_and_gradient(reference, x, labels, grads[t], workspaces[t]);
-        shares.push_back({grads[t].data(), static_cast<float>(rows) / static_cast<float>(count)});
+        for (std::size_t t = 0; t < 3; ++t) {
+          const std::size_t rows = count * (t + 1) / 3 - count * t / 3;
+          if (rows == 0) continue;
+          const Matrix x = one.images.replicate(static_cast<Eigen::Index>(rows), 1);
+          const std::vector<std::uint8_t> labels(rows, one.labels[0]);
+          model->loss_and_gradient(reference, x, labels, grads[t], workspaces[t]);
+          shares.push_back({grads[t].data(), static_cast<float>(rows) / static_cast<float>(count)});
+        }
+        reference_optimizer->step(reference, shares);
       }
-      reference_optimizer->step(reference, shares);
+      omp_set_num_threads(saved);
+      // Layers that split their gradient by parameter rows sum the shards in a different order of
+      // operations than the reference, so the two agree to rounding, far below any update.
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < trained.size(); ++i) {
+        const float moved = std::abs(reference[i] - initial[i]);
+        if (std::abs(trained[i] - reference[i]) > 1e-4F * moved + 1e-7F) ++off;
+      }
+      CHECK(off == 0);
+      CHECK(trained != initial);
     }
-    omp_set_num_threads(saved);
-    CHECK(trained == reference);
-    CHECK(trained != model->initial_parameters(9));
   }
 }
 

@@ -26,6 +26,11 @@ class SparseRows {
   // of columns of X, which for images share most of their non-zeros). Every row of out is written
   // once, zero for a column of X without non-zeros.
   void transpose_times(const Matrix& g, const Matrix& h, MatrixMap out_a, MatrixMap out_b) const;
+  // Rows [first, last) of weight · Xᵀ G and weight · Xᵀ H, written to out_a and out_b (last − first
+  // rows each) or, with `accumulate`, added to them; on the calling thread only. For threads that
+  // split a gradient Σ_s w_s X_sᵀ G_s between them by its rows, a cache-sized block at a time.
+  void transpose_times_rows(const Matrix& g, const Matrix& h, Eigen::Index first, Eigen::Index last, float weight,
+                            bool accumulate, MatrixMap out_a, MatrixMap out_b) const;
 
   // One row of X (CSR) or one column (CSC): `count` sorted indices with their values.
   struct Entries {

@@ -32,6 +32,27 @@ struct LayerState {
   virtual ~LayerState() = default;
 };
 
+// One data-parallel shard's part in a gradient split by parameters: the input its forward pass saw,
+// the state its backward_input() left, and its weight in the sum (its share of the batch).
+struct GradientSource {
+  const Matrix* x = nullptr;
+  const LayerState* state = nullptr;
+  float weight = 1.0F;
+};
+
+// Receives the blocks of a split gradient: entries [begin, end) of the flat parameter vector, whose
+// gradient is gradient[0, end − begin). The block is only valid during the call.
+class GradientBlockSink {
+ public:
+  virtual void operator()(std::size_t begin, std::size_t end, const float* gradient) = 0;
+
+ protected:
+  GradientBlockSink() = default;
+  GradientBlockSink(const GradientBlockSink&) = default;
+  GradientBlockSink& operator=(const GradientBlockSink&) = default;
+  ~GradientBlockSink() = default;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -54,6 +75,23 @@ class Layer {
                        bool training) const = 0;
   virtual void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
                         std::span<float> grad, LayerState* state) const = 0;
+
+  // Optional: a gradient split by parameters instead of by batch rows. A layer whose parameter
+  // gradient is a sum of per-row terms can compute Σ_s weight_s · ∂L_s/∂θ for any share of its
+  // parameters from the states several shards' backward passes left. Data-parallel threads then
+  // each sum their own share over the whole batch, a cache-sized block at a time, and hand every
+  // block to the optimizer at once: no thread writes a full gradient that another reads back.
+  [[nodiscard]] virtual bool splits_gradient() const { return false; }
+  // backward() without the parameter gradient: writes *dx (if asked) and keeps in `state` what
+  // split_gradient() needs. Reads the parameters for the last time before it returns.
+  virtual void backward_input(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy,
+                              Matrix* dx, LayerState* state) const;
+  // Part `part` of `parts` of the layer's parameter gradient, summed over `sources`, on the calling
+  // thread: its blocks go to `sink` one at a time. The parts of one call cover every parameter of
+  // the layer exactly once. `scratch` is the calling thread's own state of this layer (it holds
+  // the block), which may also be one of the sources.
+  virtual void split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
+                              LayerState* scratch, GradientBlockSink& sink) const;
 
  protected:
   [[nodiscard]] virtual std::unique_ptr<LayerState> create_state(std::uint64_t /*stream*/) const { return nullptr; }

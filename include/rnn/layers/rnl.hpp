@@ -44,6 +44,11 @@ class RandomNeuralLayer final : public Layer {
                bool training) const override;
   void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
                 std::span<float> grad, LayerState* state) const override;
+  [[nodiscard]] bool splits_gradient() const override { return true; }
+  void backward_input(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
+                      LayerState* state) const override;
+  void split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
+                      LayerState* scratch, GradientBlockSink& sink) const override;
 
  private:
   int inputs_;

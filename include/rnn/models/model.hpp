@@ -18,14 +18,20 @@
 
 namespace rnn {
 
-// Told, during a backward pass, that one layer's gradient is complete: `begin, end` is that layer's
-// range of the flat parameter vector. The layer has also finished reading its parameters for this
-// pass, so a caller may update them in place at once, while the gradient is still in cache.
+// Told, during a backward pass, that one layer's gradient is complete: `layer` is its index in the
+// model and `begin, end` its range of the flat parameter vector. The layer has also finished reading
+// its parameters for this pass, so a caller may update them in place at once, while the gradient is
+// still in cache.
 class GradientReady {
  public:
   // Called once per loss_and_gradient, after the forward pass and before any range is reported.
   virtual void loss_computed(const LossSum& /*loss*/) {}
-  virtual void operator()(std::size_t begin, std::size_t end) = 0;
+  // Whether the caller sums the gradients of the layers that can split theirs (Layer::
+  // splits_gradient) itself, from several callers' workspaces (Model::gradient_source): those
+  // layers' segments of `grad` are then left untouched, and "complete" means that this caller's
+  // part of the sum is ready in its workspace.
+  [[nodiscard]] virtual bool splits_gradients() const { return false; }
+  virtual void operator()(std::size_t layer, std::size_t begin, std::size_t end) = 0;
 
  protected:
   GradientReady() = default;
@@ -74,6 +80,10 @@ class Model {
   // Reports the same ranges in the same order without computing anything: a data-parallel
   // thread with no rows in a batch still takes part in every per-layer update.
   void report_gradient_ranges(GradientReady& ready) const;
+  // Layer `layer`'s part in a split gradient, from a caller whose last loss_and_gradient ran on
+  // input x with workspace ws; `weight` is that call's share of the batch. Valid while x and ws are.
+  [[nodiscard]] GradientSource gradient_source(std::size_t layer, const Matrix& x, const Workspace& ws,
+                                               float weight) const;
 
  private:
   std::string name_;

@@ -64,6 +64,10 @@ class Optimizer {
   virtual void begin_step() = 0;
   virtual void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
                       std::size_t last) = 0;
+  // The same step's update of parameters [first, first + block.size()) with gradient `block`
+  // (block[0] belongs to parameter `first`), run by the calling thread alone: for threads that
+  // split the parameters between them (Layer::split_gradient). Unchecked, like update().
+  virtual void update_block(std::span<float> params, std::size_t first, std::span<const float> block) = 0;
   // Throws unless params has this optimizer's size and every share has data.
   void check_size(std::span<float> params, std::span<const GradientShare> shares) const;
 
