@@ -160,8 +160,7 @@ constexpr int kPairVectors = kBlockVectors / 2;
 constexpr Eigen::Index kPairBlock = kLanes * kPairVectors;
 
 void accumulate_pair(const SparseList& first, const SparseList& second, const float* a, const float* b,
-                     Eigen::Index stride, float* out_a1, float* out_b1, float* out_a2, float* out_b2,
-                     const Put& how) {
+                     Eigen::Index stride, float* out_a1, float* out_b1, float* out_a2, float* out_b2, const Put& how) {
   Lanes sum_a1[kPairVectors] = {};
   Lanes sum_b1[kPairVectors] = {};
   Lanes sum_a2[kPairVectors] = {};

@@ -57,29 +57,33 @@ void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::si
   if (shares.size() == 1) {
     const float* g0 = shares[0].grad;
     const float w0 = shares[0].weight;
-    for_each_parameter<true>(ranges, first, last, p, [=](Index i) { return w0 * g0[i]; }, update);
+    const auto gather = [=](Index i) { return w0 * g0[i]; };
+    for_each_parameter<true>(ranges, first, last, p, gather, update);
   } else if (shares.size() == 2) {
     const float* g0 = shares[0].grad;
     const float* g1 = shares[1].grad;
     const float w0 = shares[0].weight;
     const float w1 = shares[1].weight;
-    for_each_parameter<true>(ranges, first, last, p, [=](Index i) { return w0 * g0[i] + w1 * g1[i]; }, update);
+    const auto gather = [=](Index i) { return w0 * g0[i] + w1 * g1[i]; };
+    for_each_parameter<true>(ranges, first, last, p, gather, update);
   } else {
-    for_each_parameter<true>(ranges, first, last, p, [=](Index i) {
+    const auto gather = [=](Index i) {
       float sum = 0.0F;
       for (const GradientShare& s : shares) sum += s.weight * s.grad[i];
       return sum;
-    }, update);
+    };
+    for_each_parameter<true>(ranges, first, last, p, gather, update);
   }
 }
 
 // The update over [first, first + block.size()) with g_i = block[i − first], on the calling thread.
 template <typename Update>
-void apply_block(const std::vector<ParameterRange>& ranges, std::size_t first, std::span<const float> block,
-                 float* p, const Update& update) {
+void apply_block(const std::vector<ParameterRange>& ranges, std::size_t first, std::span<const float> block, float* p,
+                 const Update& update) {
   const float* g = block.data();
   const auto offset = static_cast<Index>(first);
-  for_each_parameter<false>(ranges, first, first + block.size(), p, [=](Index i) { return g[i - offset]; }, update);
+  const auto gather = [=](Index i) { return g[i - offset]; };
+  for_each_parameter<false>(ranges, first, first + block.size(), p, gather, update);
 }
 
 class Sgd final : public Optimizer {

@@ -90,7 +90,7 @@ class UpdateLayerWhenReady final : public GradientReady {
     const Model& model;
     Optimizer& optimizer;
     std::span<float> params;
-    std::span<const GradientShare> shares;                  // per shard with rows: its gradient buffer
+    std::span<const GradientShare> shares;                 // per shard with rows: its gradient buffer
     std::span<const std::vector<GradientSource>> sources;  // per layer: one per shard with rows
     std::atomic<bool>& diverged;
   };
@@ -207,8 +207,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
         }  // (implicit barrier: every thread sees the shares, the sources and the step's constants)
         const RowRange mine = shard_rows(count, t, team);
         Shard& s = shards[t];
-        const UpdateLayerWhenReady::Step step{model, optimizer, params, std::span(shares).first(used), sources,
-                                              diverged};
+        const UpdateLayerWhenReady::Step step{model,   optimizer, params, std::span(shares).first(used),
+                                              sources, diverged};
         UpdateLayerWhenReady update(step, s.ws, t, team);
         if (mine.last > mine.first) {
           gather_batch(data.train, rows.subspan(mine.first, mine.last - mine.first), s.x, s.labels);

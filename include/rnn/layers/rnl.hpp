@@ -47,8 +47,8 @@ class RandomNeuralLayer final : public Layer {
   [[nodiscard]] bool splits_gradient() const override { return true; }
   void backward_input(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,
                       LayerState* state) const override;
-  void split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
-                      LayerState* scratch, GradientBlockSink& sink) const override;
+  void split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts, LayerState* scratch,
+                      GradientBlockSink& sink) const override;
 
  private:
   int inputs_;
