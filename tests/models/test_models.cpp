@@ -186,6 +186,82 @@ TEST_CASE("backward reports each layer's range once its gradient is final and it
   }
 }
 
+namespace {
+
+// The trainer's side of a split gradient, on one workspace: at each report, poisons the layer's
+// parameters (a concurrent update would change them) and remembers the layer; the split gradients
+// are summed only after the whole backward pass, from the states it left, as threads that are
+// still behind would read them.
+class SplitAfterwards final : public GradientReady {
+ public:
+  explicit SplitAfterwards(std::span<float> params) : params_(params) {}
+  [[nodiscard]] bool splits_gradients() const override { return true; }
+  void operator()(std::size_t layer, std::size_t begin, std::size_t end) override {
+    layers.push_back(layer);
+    std::fill(params_.begin() + static_cast<std::ptrdiff_t>(begin), params_.begin() + static_cast<std::ptrdiff_t>(end),
+              std::numeric_limits<float>::quiet_NaN());
+  }
+  std::vector<std::size_t> layers;
+
+ private:
+  std::span<float> params_;
+};
+
+class CopyBlocks final : public GradientBlockSink {
+ public:
+  explicit CopyBlocks(std::span<float> into) : into_(into) {}
+  void operator()(std::size_t begin, std::size_t end, const float* gradient) override {
+    std::copy(gradient, gradient + (end - begin), into_.begin() + static_cast<std::ptrdiff_t>(begin));
+  }
+
+ private:
+  std::span<float> into_;
+};
+
+}  // namespace
+
+TEST_CASE("split gradients, summed after the backward pass from its states, equal the whole gradient") {
+  for (const float dropout : {0.0F, 0.3F}) {
+    for (const std::string& name : model_names()) {
+      CAPTURE(name);
+      CAPTURE(dropout);
+      ModelOptions options;
+      options.dropout = dropout;
+      const auto model = make_model(name, options);
+      Rng rng(23);
+      const std::vector<float> params = model->initial_parameters(4);
+      Matrix x = test::random_matrix(6, model->input_shape().size(), rng, 0.0F, 1.0F);
+      test::zero_out(x, 0.8F, rng);  // pixel-like, so RNL input layers take the sparse path
+      const auto labels = random_labels(6, rng);
+
+      std::vector<float> whole(model->parameter_count());
+      Workspace clean_ws = model->make_workspace();
+      model->loss_and_gradient(params, x, labels, whole, clean_ws);
+
+      std::vector<float> poisoned = params;
+      std::vector<float> grad(model->parameter_count(), std::numeric_limits<float>::quiet_NaN());
+      Workspace ws = model->make_workspace();
+      SplitAfterwards ready(poisoned);
+      model->loss_and_gradient(poisoned, x, labels, grad, ws, &ready);
+      CopyBlocks into(grad);
+      Workspace own = model->make_workspace(1);
+      for (const std::size_t layer : ready.layers) {
+        const Layer& l = *model->layers()[layer];
+        if (!l.splits_gradient()) continue;
+        const GradientSource source = model->gradient_source(layer, x, ws, 1.0F);
+        for (std::size_t part = 0; part < 2; ++part) {
+          l.split_gradient(std::span(&source, 1), part, 2, own.states[layer].get(), into);
+        }
+      }
+      int wrong = 0;
+      for (std::size_t i = 0; i < grad.size(); ++i) {
+        if (!(std::abs(grad[i] - whole[i]) <= 1e-5F * (1.0F + std::abs(whole[i])))) ++wrong;
+      }
+      CHECK(wrong == 0);
+    }
+  }
+}
+
 TEST_CASE("a model's gradient does not depend on where its parameters sit in memory") {
   // Workers, checkpoints and the trainer's shards hold copies at arbitrary addresses; a reduction
   // whose order follows the alignment (as Eigen's sum() over a Map does) would change the bits.

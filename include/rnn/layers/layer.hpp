@@ -13,7 +13,9 @@
 // backward must be called with the same x, y and state as the forward call before it.
 // A layer reads and writes only its own segments of params and grad, and its backward reads its
 // parameters for the last time before it returns: the trainer updates a layer's parameters while
-// other threads are still running backward through the layers below it.
+// other threads are still running backward through the layers below it. A layer may also offer its
+// parameter gradient split by parameters instead of by batch rows (splits_gradient(), below); its
+// backward state must then stay readable until the caller's next forward call.
 // Matrices are resized only when the batch size changes, so steady-state calls do not allocate.
 #include <cstdint>
 #include <memory>

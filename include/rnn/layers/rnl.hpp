@@ -10,6 +10,8 @@
 // W⁺, W⁻ ≥ 0, in x out each. Dense inputs run as GEMMs (forward 2, backward up to 4) with the
 // element-wise parts fused into one pass. Sparse inputs (raw pixels: ~80 % zeros on MNIST)
 // run as sparse-times-dense products over the non-zeros only, forward and for ∂L/∂W±.
+// ∂L/∂W± = Σ over batch rows, so the layer splits its gradient (Layer::split_gradient) by rows of
+// W±: a block of rows i of both is Σ_s w_s X_s[:, i]ᵀ (a_s, b_s) over the shards s.
 #include "rnn/layers/layer.hpp"
 
 namespace rnn {

@@ -1,8 +1,11 @@
 #pragma once
 // The synchronous training loop: seeded shuffling, mini-batches split across threads (each
 // thread's share through single-threaded kernels), each layer updated by the optimizer as soon as
-// every thread's backward pass has finished it (summing the shares' gradients in that update, which
-// also keeps non-negative segments non-negative), evaluation after every epoch.
+// every thread's backward pass has finished it, evaluation after every epoch. A layer that splits
+// its gradient (Layer::split_gradient, the RNL) is summed over the shares by parameter rows, each
+// thread its own rows, block by block straight into the optimizer; any other layer's shares are
+// summed inside the optimizer's update. Either way the update keeps non-negative segments
+// non-negative.
 #include <cstdint>
 #include <functional>
 #include <span>
