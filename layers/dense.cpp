@@ -6,6 +6,19 @@
 #include "rnn/core/gemm.hpp"
 
 namespace rnn {
+namespace {
+
+struct DenseState final : LayerState {
+  Matrix dy;       // ∂L/∂y kept by backward_input for split_gradient (the caller reuses its own)
+  Matrix block;    // split_gradient's block of ∂L/∂W
+  RowVector bias;  // and of ∂L/∂b
+};
+
+// Entries of W per block of split_gradient, as for the RNL: small enough to stay in L1 until the
+// optimizer has consumed them.
+constexpr Eigen::Index kBlockFloats = 4096;
+
+}  // namespace
 
 Dense::Dense(int inputs, int outputs, AffineInit init) : inputs_(inputs), outputs_(outputs), init_(init) {
   if (inputs <= 0 || outputs <= 0) throw Error("dense layer needs positive sizes");
@@ -27,6 +40,10 @@ void Dense::initialise(std::span<float> params, Rng& rng) const {
   std::fill_n(params.data() + bias_offset_, outputs_, init_.bias);
 }
 
+std::unique_ptr<LayerState> Dense::create_state(std::uint64_t /*stream*/) const {
+  return std::make_unique<DenseState>();
+}
+
 void Dense::forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* /*state*/,
                     bool /*training*/) const {
   const ConstMatrixMap w(params.data() + weight_offset_, outputs_, inputs_);
@@ -41,10 +58,53 @@ void Dense::backward(std::span<const float> params, const Matrix& x, const Matri
   MatrixMap gw(grad.data() + weight_offset_, outputs_, inputs_);
   gemm(1.0F, dy, Op::transpose, x, Op::none, 0.0F, gw);
   column_sums(dy, grad.data() + bias_offset_);
-  if (dx != nullptr) {
-    const ConstMatrixMap w(params.data() + weight_offset_, outputs_, inputs_);
-    dx->resize(x.rows(), inputs_);
-    gemm(1.0F, dy, Op::none, w, Op::none, 0.0F, *dx);
+  input_gradient(params, x, dy, dx);
+}
+
+void Dense::input_gradient(std::span<const float> params, const Matrix& x, const Matrix& dy, Matrix* dx) const {
+  if (dx == nullptr) return;
+  const ConstMatrixMap w(params.data() + weight_offset_, outputs_, inputs_);
+  dx->resize(x.rows(), inputs_);
+  gemm(1.0F, dy, Op::none, w, Op::none, 0.0F, *dx);
+}
+
+void Dense::backward_input(std::span<const float> params, const Matrix& x, const Matrix& /*y*/, const Matrix& dy,
+                           Matrix* dx, LayerState* state) const {
+  static_cast<DenseState&>(*state).dy = dy;
+  input_gradient(params, x, dy, dx);
+}
+
+void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
+                           LayerState* scratch, GradientBlockSink& sink) const {
+  auto& st = static_cast<DenseState&>(*scratch);
+  const auto out = static_cast<std::size_t>(outputs_);
+  const auto in = static_cast<std::size_t>(inputs_);
+  // This part's outputs: their rows of W and their entries of b.
+  const auto first = static_cast<Eigen::Index>(out * part / parts);
+  const auto last = static_cast<Eigen::Index>(out * (part + 1) / parts);
+  const Eigen::Index block_rows = std::max<Eigen::Index>(1, kBlockFloats / inputs_);
+  st.block.resize(block_rows, inputs_);
+  st.bias.resize(block_rows);
+  for (Eigen::Index o = first; o < last; o += block_rows) {
+    const Eigen::Index rows = std::min(block_rows, last - o);
+    MatrixMap weights(st.block.data(), rows, inputs_);
+    Eigen::Map<RowVector> bias(st.bias.data(), rows);
+    if (sources.empty()) {
+      weights.setZero();
+      bias.setZero();
+    }
+    for (std::size_t s = 0; s < sources.size(); ++s) {
+      const GradientSource& source = sources[s];
+      const Matrix& dy = static_cast<const DenseState&>(*source.state).dy;
+      const auto dy_rows = dy.middleCols(o, rows);
+      gemm(source.weight, dy_rows, Op::transpose, *source.x, Op::none, s > 0 ? 1.0F : 0.0F, weights);
+      if (s == 0) bias.setZero();
+      for (Eigen::Index r = 0; r < dy_rows.rows(); ++r) bias += source.weight * dy_rows.row(r);
+    }
+    const std::size_t begin = weight_offset_ + static_cast<std::size_t>(o) * in;
+    sink(begin, begin + static_cast<std::size_t>(rows) * in, weights.data());
+    const std::size_t bias_begin = bias_offset_ + static_cast<std::size_t>(o);
+    sink(bias_begin, bias_begin + static_cast<std::size_t>(rows), bias.data());
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rnn/core/error.hpp"
+#include "rnn/layers/conv2d.hpp"
 #include "rnn/layers/dense.hpp"
 #include "rnn/layers/rnl.hpp"
 #include "support/gradient_check.hpp"
@@ -119,16 +120,37 @@ TEST_CASE("rnl split gradient over no shards is zero") {
   }
 }
 
+TEST_CASE("dense split gradient equals the weighted sum of the shards' gradients") {
+  Rng rng(33);
+  // Rows of 9 inputs give blocks of many rows; rows of 5000 inputs, blocks of one row.
+  for (const auto& [inputs, outputs] : {std::pair{9, 23}, std::pair{5000, 5}}) {
+    CAPTURE(inputs);
+    CAPTURE(outputs);
+    Dense layer(inputs, outputs, AffineInit{WeightInit::he_uniform, 0.1F, 0.1F});
+    ParameterLayout layout;
+    layout.add("before", 2, 1, false);
+    layer.declare_parameters(layout, "d");
+    std::vector<float> params(layout.size());
+    layer.initialise(params, rng);
+    std::vector<Shard> shards(3);
+    shards[0].x = test::random_matrix(3, inputs, rng, -1.0F, 1.0F);
+    shards[1].x = test::random_matrix(5, inputs, rng, -1.0F, 1.0F);
+    shards[2].x = test::random_matrix(1, inputs, rng, -1.0F, 1.0F);
+    check_split(layer, layout, 2, params, shards, rng);
+  }
+}
+
 TEST_CASE("a layer that does not split its gradient says so, and refuses to") {
-  Dense layer(4, 3);
+  Conv2D layer(Shape{4, 4, 1}, 2);
   ParameterLayout layout;
-  layer.declare_parameters(layout, "d");
+  layer.declare_parameters(layout, "c");
   CHECK_FALSE(layer.splits_gradient());
   CHECK(RandomNeuralLayer(4, 3).splits_gradient());
+  CHECK(Dense(4, 3).splits_gradient());
   RecordBlocks blocks(layout.size());
   auto state = layer.make_state();
   CHECK_THROWS_AS(layer.split_gradient({}, 0, 1, state.get(), blocks), Error);
-  const Matrix x = Matrix::Ones(2, 4);
+  const Matrix x = Matrix::Ones(2, 16);
   Matrix dx;
   CHECK_THROWS_AS(layer.backward_input(std::vector<float>(layout.size()), x, x, x, &dx, state.get()), Error);
 }
