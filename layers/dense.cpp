@@ -9,14 +9,10 @@ namespace rnn {
 namespace {
 
 struct DenseState final : LayerState {
-  Matrix dy;       // ∂L/∂y kept by backward_input for split_gradient (the caller reuses its own)
-  Matrix block;    // split_gradient's block of ∂L/∂W
-  RowVector bias;  // and of ∂L/∂b
+  Matrix dy;     // ∂L/∂y kept by backward_input for split_gradient (the model reuses its own buffer)
+  Matrix block;  // split_gradient's block of ∂L/∂W, and its part of ∂L/∂b (never read as a source)
+  RowVector bias;
 };
-
-// Entries of W per block of split_gradient, as for the RNL: small enough to stay in L1 until the
-// optimizer has consumed them.
-constexpr Eigen::Index kBlockFloats = 4096;
 
 }  // namespace
 
@@ -79,33 +75,32 @@ void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t 
   auto& st = static_cast<DenseState&>(*scratch);
   const auto out = static_cast<std::size_t>(outputs_);
   const auto in = static_cast<std::size_t>(inputs_);
-  // This part's outputs: their rows of W and their entries of b.
+  // This part's outputs: their rows of W, block by block, and their entries of b, in one piece.
   const auto first = static_cast<Eigen::Index>(out * part / parts);
   const auto last = static_cast<Eigen::Index>(out * (part + 1) / parts);
-  const Eigen::Index block_rows = std::max<Eigen::Index>(1, kBlockFloats / inputs_);
+  const Eigen::Index block_rows = std::max<Eigen::Index>(1, kSplitGradientBlock / inputs_);
   st.block.resize(block_rows, inputs_);
-  st.bias.resize(block_rows);
+  st.bias.resize(outputs_);
   for (Eigen::Index o = first; o < last; o += block_rows) {
     const Eigen::Index rows = std::min(block_rows, last - o);
     MatrixMap weights(st.block.data(), rows, inputs_);
-    Eigen::Map<RowVector> bias(st.bias.data(), rows);
-    if (sources.empty()) {
-      weights.setZero();
-      bias.setZero();
-    }
+    if (sources.empty()) weights.setZero();
     for (std::size_t s = 0; s < sources.size(); ++s) {
       const GradientSource& source = sources[s];
       const Matrix& dy = static_cast<const DenseState&>(*source.state).dy;
-      const auto dy_rows = dy.middleCols(o, rows);
-      gemm(source.weight, dy_rows, Op::transpose, *source.x, Op::none, s > 0 ? 1.0F : 0.0F, weights);
-      if (s == 0) bias.setZero();
-      for (Eigen::Index r = 0; r < dy_rows.rows(); ++r) bias += source.weight * dy_rows.row(r);
+      gemm(source.weight, dy.middleCols(o, rows), Op::transpose, *source.x, Op::none, s > 0 ? 1.0F : 0.0F, weights);
     }
     const std::size_t begin = weight_offset_ + static_cast<std::size_t>(o) * in;
     sink(begin, begin + static_cast<std::size_t>(rows) * in, weights.data());
-    const std::size_t bias_begin = bias_offset_ + static_cast<std::size_t>(o);
-    sink(bias_begin, bias_begin + static_cast<std::size_t>(rows), bias.data());
   }
+  auto bias = st.bias.head(last - first);
+  bias.setZero();
+  for (const GradientSource& source : sources) {
+    const auto dy = static_cast<const DenseState&>(*source.state).dy.middleCols(first, last - first);
+    for (Eigen::Index r = 0; r < dy.rows(); ++r) bias += source.weight * dy.row(r);
+  }
+  const std::size_t bias_begin = bias_offset_ + static_cast<std::size_t>(first);
+  sink(bias_begin, bias_begin + static_cast<std::size_t>(last - first), bias.data());
 }
 
 }  // namespace rnn

@@ -18,16 +18,9 @@ struct RnlState final : LayerState {
   Matrix b;      // ∂L/∂D
   SparseRows sparse_x;
   bool sparse = false;  // whether the forward input took the sparse path
-  Matrix block_plus;    // split_gradient's blocks of ∂L/∂W⁺ and ∂L/∂W⁻
+  Matrix block_plus;    // split_gradient's blocks of ∂L/∂W⁺ and ∂L/∂W⁻ (never read as a source)
   Matrix block_minus;
 };
-
-// Entries of W⁺ (and as many of W⁻) per block of split_gradient: for 512 outputs, 8 rows, 32 KB for
-// both, which stay in L1 from the products that sum them to the optimizer update that consumes
-// them. Measured on rnl_deep (784-512-512-10, batch 128, 2 threads), alternating runs in one
-// process: 3-4 % faster than 16 K entries, and faster than 8 K or 32 K, even though 8-row GEMMs
-// take OpenBLAS's small-matrix kernels.
-constexpr Eigen::Index kBlockFloats = 4096;
 
 }  // namespace
 
@@ -143,7 +136,7 @@ void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, 
   // This part's rows of W⁺ and the same rows of W⁻: one pass over a source's non-zeros gives both.
   const auto first = static_cast<Eigen::Index>(in * part / parts);
   const auto last = static_cast<Eigen::Index>(in * (part + 1) / parts);
-  const Eigen::Index block_rows = std::max<Eigen::Index>(2, kBlockFloats / outputs_);
+  const Eigen::Index block_rows = std::max<Eigen::Index>(2, kSplitGradientBlock / outputs_);
   st.block_plus.resize(block_rows, outputs_);
   st.block_minus.resize(block_rows, outputs_);
   for (Eigen::Index r = first; r < last; r += block_rows) {

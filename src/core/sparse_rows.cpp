@@ -213,7 +213,8 @@ void accumulate_pair(const SparseList& first, const SparseList& second, const fl
 // (kPairBlock floats per operand row) then stays in L2 instead of streaming from L3 for every pair,
 // which matters for X A (A, B: cols x width, megabytes). The columns past the last whole block go
 // list by list, and so does an odd last list. `kShared`: the loops are work-shared by the OpenMP
-// team that calls (all of its threads must); otherwise the calling thread does all of it.
+// team that calls (all of its threads must); otherwise the calling thread does all of it. (Two
+// copies of the loops, because an `omp for` that only one thread of a team reaches never ends.)
 template <bool kShared, typename ListOf>
 void paired_products(Eigen::Index first, Eigen::Index last, const ListOf& list_of, const float* a, const float* b,
                      Eigen::Index width, float* out_a, float* out_b, const Put& how) {

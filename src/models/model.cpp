@@ -70,14 +70,15 @@ const Matrix& Model::forward(std::span<const float> params, const Matrix& x, Wor
 
 LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
                                  std::span<float> grad, Workspace& ws, GradientReady* ready) const {
-  if (grad.size() != layout_.size()) {
+  const bool split = ready != nullptr && ready->takes_split_gradients();
+  const bool needs_grad = !(split && splits_every_gradient() && grad.empty());
+  if (needs_grad && grad.size() != layout_.size()) {
     throw Error(
         fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
   }
   const Matrix& logits = forward(params, x, ws, true);
   const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);
   if (ready != nullptr) ready->loss_computed(loss);
-  const bool split = ready != nullptr && ready->splits_gradients();
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     const Matrix& in = i == 0 ? x : ws.activations[i - 1];
     Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;
@@ -98,6 +99,14 @@ void Model::report_gradient_ranges(GradientReady& ready) const {
     const auto [begin, end] = parameter_ranges_[i];
     if (end > begin) ready(i, begin, end);
   }
+}
+
+bool Model::splits_every_gradient() const {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const auto [begin, end] = parameter_ranges_[i];
+    if (end > begin && !layers_[i]->splits_gradient()) return false;
+  }
+  return true;
 }
 
 GradientSource Model::gradient_source(std::size_t layer, const Matrix& x, const Workspace& ws, float weight) const {

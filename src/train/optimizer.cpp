@@ -16,7 +16,8 @@ using Index = std::ptrdiff_t;
 // Runs `update(i, g_i)` (which returns the new value of parameter i) over the part of every range
 // inside [first, last), clamping the non-negative ranges at zero. kShared: the loops are
 // work-shared (called by every thread of a parallel region they split the work, called outside
-// one they run whole); otherwise the calling thread runs them alone.
+// one they run whole); otherwise the calling thread runs them alone. (Two copies of the loops:
+// an `omp for` that only one thread of a team reaches never ends.)
 template <bool kShared, typename Gather, typename Update>
 void for_each_parameter(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
                         const Gather& shared_gather, const Update& update) {
@@ -135,6 +136,8 @@ class Adam final : public Optimizer {
     eps_hat_ = static_cast<float>(options_.epsilon * std::sqrt(c2));
   }
 
+ private:
+  // The update of one parameter, g_i → new θ_i, with the state it advances.
   [[nodiscard]] auto rule(std::span<float> params) {
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
@@ -150,6 +153,7 @@ class Adam final : public Optimizer {
     };
   }
 
+ public:
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
               std::size_t last) override {
     apply(ranges_, first, last, params.data(), shares, rule(params));
@@ -172,6 +176,9 @@ class RmsProp final : public Optimizer {
       : Optimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
 
   void begin_step() override { lr_ = options_.learning_rate; }
+
+ private:
+  // The update of one parameter, g_i → new θ_i, with the state it advances.
   [[nodiscard]] auto rule(std::span<float> params) {
     const float lr = lr_;
     const float rho = options_.rho;
@@ -184,6 +191,7 @@ class RmsProp final : public Optimizer {
     };
   }
 
+ public:
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
               std::size_t last) override {
     apply(ranges_, first, last, params.data(), shares, rule(params));

@@ -100,7 +100,7 @@ class UpdateLayerWhenReady final : public GradientReady {
   void loss_computed(const LossSum& loss) override {
     if (!std::isfinite(loss.loss)) step_.diverged.store(true, std::memory_order_relaxed);
   }
-  [[nodiscard]] bool splits_gradients() const override { return true; }
+  [[nodiscard]] bool takes_split_gradients() const override { return true; }
 
   void operator()(std::size_t layer, std::size_t begin, std::size_t end) override {
     // After the barrier every thread's part of this layer's gradient is complete, no thread reads
@@ -144,20 +144,30 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
   const std::size_t batches = (n_train + batch - 1) / batch;
 
   // Data parallelism over the batch: each thread runs forward/backward on a contiguous share of
-  // the batch with single-threaded kernels (nested regions run serially), and the optimizer sums
-  // the shares' gradients, weighted by share size, inside its own update pass, layer by layer as
-  // the backward pass completes them. This keeps both cores busy through the element-wise and
-  // sparse parts that a parallel GEMM alone leaves serial, and costs no extra pass over memory.
+  // the batch with single-threaded kernels (nested regions run serially), and each layer is updated
+  // as soon as the backward pass completes it (UpdateLayerWhenReady). This keeps both cores busy
+  // through the element-wise and sparse parts that a parallel GEMM alone leaves serial, and costs
+  // no extra pass over memory.
   const int threads = std::max(1, std::min<int>(omp_get_max_threads(), options.batch));
+  // Gradient buffers per shard only for layers that cannot split their gradient.
+  const bool shard_buffers = !model.splits_every_gradient();
   std::vector<Shard> shards(static_cast<std::size_t>(threads));
   for (std::size_t t = 0; t < shards.size(); ++t) {
     Shard& s = shards[t];
     s.ws = model.make_workspace(t);
-    s.grad.assign(params.size(), 0.0F);
+    if (shard_buffers) s.grad.assign(params.size(), 0.0F);
   }
   std::vector<GradientShare> shares(shards.size());
-  std::vector<std::vector<GradientSource>> sources(model.layers().size());
-  for (auto& layer_sources : sources) layer_sources.reserve(shards.size());
+  // Every shard's part in each split gradient, weights aside: the pointers stay valid for the whole
+  // run, so they are taken here, outside the parallel region (where nothing may throw).
+  const std::size_t layer_count = model.layers().size();
+  std::vector<std::vector<GradientSource>> shard_sources(layer_count);
+  std::vector<std::vector<GradientSource>> sources(layer_count);  // per step: the shards with rows
+  for (std::size_t layer = 0; layer < layer_count; ++layer) {
+    if (!model.layers()[layer]->splits_gradient()) continue;
+    for (const Shard& s : shards) shard_sources[layer].push_back(model.gradient_source(layer, s.x, s.ws, 1.0F));
+    sources[layer].reserve(shards.size());
+  }
   optimizer.check_size(params, {});
   // A bad label would throw inside the parallel region below, where an exception cannot be caught.
   const auto classes = static_cast<std::size_t>(model.output_shape().size());
@@ -198,8 +208,11 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
             if (r.last > r.first) {
               const float weight = static_cast<float>(r.last - r.first) / static_cast<float>(count);
               shares[used++] = {shards[u].grad.data(), weight};
-              for (std::size_t layer = 0; layer < sources.size(); ++layer) {
-                sources[layer].push_back(model.gradient_source(layer, shards[u].x, shards[u].ws, weight));
+              for (std::size_t layer = 0; layer < layer_count; ++layer) {
+                if (shard_sources[layer].empty()) continue;
+                GradientSource source = shard_sources[layer][u];
+                source.weight = weight;
+                sources[layer].push_back(source);  // (within the capacity reserved above)
               }
             }
           }

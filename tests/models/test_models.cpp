@@ -195,7 +195,7 @@ namespace {
 class SplitAfterwards final : public GradientReady {
  public:
   explicit SplitAfterwards(std::span<float> params) : params_(params) {}
-  [[nodiscard]] bool splits_gradients() const override { return true; }
+  [[nodiscard]] bool takes_split_gradients() const override { return true; }
   void operator()(std::size_t layer, std::size_t begin, std::size_t end) override {
     layers.push_back(layer);
     std::fill(params_.begin() + static_cast<std::ptrdiff_t>(begin), params_.begin() + static_cast<std::ptrdiff_t>(end),

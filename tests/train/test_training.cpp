@@ -116,6 +116,53 @@ TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one opti
   }
 }
 
+TEST_CASE("a data-parallel step over distinct samples in uneven shares is one step on the batch's mean gradient") {
+  // Seven different samples in one batch on 3 threads: shares of 2, 2 and 3 rows, so each shard's
+  // inputs, states and weights differ, and a split gradient that read the wrong shard, or weighted
+  // them equally, would not match. The batch is the whole training set, so the shuffle only
+  // reorders it, which changes the mean gradient by rounding alone.
+  DatasetPair data;
+  data.train = test::synthetic_digits(7, 12);
+  data.test = test::synthetic_digits(3, 13);
+  // SGD, whose step is linear in the gradient: Adam's first steps, g / (|g| + ε), turn the rounding
+  // of a gradient that is nearly zero into a full-size step of either sign.
+  const int saved = omp_get_max_threads();
+  for (const OptimizerOptions& optimizer_options :
+       {OptimizerOptions{OptimizerKind::sgd, 0.5F, 0.0F}, OptimizerOptions{OptimizerKind::sgd, 0.1F, 0.9F}}) {
+    for (const std::string name : {"rnl_deep", "mlp", "cnn_rnl"}) {
+      CAPTURE(name);
+      CAPTURE(optimizer_options.momentum);
+      const auto model = make_model(name);
+      const std::vector<float> initial = model->initial_parameters(3);
+      std::vector<float> trained = initial;
+      auto optimizer = make_optimizer(optimizer_options, model->layout());
+      TrainOptions options;
+      options.epochs = 2;
+      options.batch = 7;
+      options.progress = false;
+      omp_set_num_threads(3);
+      train(*model, trained, *optimizer, data, options);
+      omp_set_num_threads(saved);
+
+      std::vector<float> reference = initial;
+      auto reference_optimizer = make_optimizer(optimizer_options, model->layout());
+      Workspace ws = model->make_workspace();
+      std::vector<float> grad(model->parameter_count());
+      for (int step = 0; step < 2; ++step) {
+        model->loss_and_gradient(reference, data.train.images, data.train.labels, grad, ws);
+        reference_optimizer->step(reference, grad);
+      }
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < trained.size(); ++i) {
+        const float moved = std::abs(reference[i] - initial[i]);
+        if (std::abs(trained[i] - reference[i]) > 1e-3F * moved + 1e-6F) ++off;
+      }
+      CHECK(off == 0);
+      CHECK(trained != initial);
+    }
+  }
+}
+
 TEST_CASE("a seed reproduces a run exactly") {
   const DatasetPair data = synthetic_pair();
   std::vector<float> a;

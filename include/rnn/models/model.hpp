@@ -30,7 +30,7 @@ class GradientReady {
   // splits_gradient) itself, from several callers' workspaces (Model::gradient_source): those
   // layers' segments of `grad` are then left untouched, and "complete" means that this caller's
   // part of the sum is ready in its workspace.
-  [[nodiscard]] virtual bool splits_gradients() const { return false; }
+  [[nodiscard]] virtual bool takes_split_gradients() const { return false; }
   virtual void operator()(std::size_t layer, std::size_t begin, std::size_t end) = 0;
 
  protected:
@@ -72,9 +72,10 @@ class Model {
   // Returns the logits (a reference into the workspace).
   const Matrix& forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const;
 
-  // Forward + backward of the mean softmax cross-entropy; writes the whole gradient. With
+  // Forward + backward of the mean softmax cross-entropy; writes the gradient into `grad`. With
   // `ready`, each parameterised layer's range is reported as soon as its gradient is complete,
-  // last layer first.
+  // last layer first; if `ready` takes split gradients, the layers that split theirs are left out
+  // of `grad`, which may then be empty when every layer does (splits_every_gradient()).
   LossSum loss_and_gradient(std::span<const float> params, const Matrix& x, std::span<const std::uint8_t> labels,
                             std::span<float> grad, Workspace& ws, GradientReady* ready = nullptr) const;
   // Reports the same ranges in the same order without computing anything: a data-parallel
@@ -84,6 +85,8 @@ class Model {
   // input x with workspace ws; `weight` is that call's share of the batch. Valid while x and ws are.
   [[nodiscard]] GradientSource gradient_source(std::size_t layer, const Matrix& x, const Workspace& ws,
                                                float weight) const;
+  // Whether every layer with parameters splits its gradient (Layer::splits_gradient).
+  [[nodiscard]] bool splits_every_gradient() const;
 
  private:
   std::string name_;

@@ -56,17 +56,18 @@ class Optimizer {
 
   // A step in parts, for updating each layer as soon as its gradient is complete: begin_step()
   // once (from one thread; it fixes the step's constants, learning rate included), then update()
-  // over disjoint ranges [first, last) that together cover every parameter once. The result is
-  // bit-identical to step(). update() work-shares its loops without a closing barrier: inside an
-  // OpenMP parallel region every thread of the team must make the same calls with the same
-  // arguments, and the entries are only final after the team's next barrier; outside a region it
-  // runs whole on the caller's thread.
+  // and update_block() over disjoint ranges that together cover every parameter once. With the
+  // same gradient values the result is bit-identical to step(). update() work-shares its loops
+  // without a closing barrier: inside an OpenMP parallel region every thread of the team must make
+  // the same calls with the same arguments, and the entries are only final after the team's next
+  // barrier; outside a region it runs whole on the caller's thread.
   virtual void begin_step() = 0;
   virtual void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
                       std::size_t last) = 0;
   // The same step's update of parameters [first, first + block.size()) with gradient `block`
-  // (block[0] belongs to parameter `first`), run by the calling thread alone: for threads that
-  // split the parameters between them (Layer::split_gradient). Unchecked, like update().
+  // (block[0] belongs to parameter `first`), run by the calling thread alone: threads that split
+  // the parameters between them (Layer::split_gradient) call it concurrently on disjoint ranges.
+  // Unchecked, like update().
   virtual void update_block(std::span<float> params, std::size_t first, std::span<const float> block) = 0;
   // Throws unless params has this optimizer's size and every share has data.
   void check_size(std::span<float> params, std::span<const GradientShare> shares) const;
