@@ -87,21 +87,34 @@ void apply_block(const std::vector<ParameterRange>& ranges, std::size_t first, s
   for_each_parameter<false>(ranges, first, first + block.size(), p, gather, update);
 }
 
-class Sgd final : public Optimizer {
+// update() and update_block() of an optimizer given by its rule for one parameter:
+// Derived::with_rule(params, run) calls run(rule), where rule(i, g_i) advances the optimizer's
+// state for parameter i and returns its new value.
+template <typename Derived>
+class RuleOptimizer : public Optimizer {
  public:
-  Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges), n), velocity_(options.momentum > 0 ? n : 0) {}
-
-  void begin_step() override { lr_ = options_.learning_rate; }
   void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
-              std::size_t last) override {
-    with_rule(params, [&](const auto& rule) { apply(ranges_, first, last, params.data(), shares, rule); });
+              std::size_t last) final {
+    derived().with_rule(params, [&](const auto& rule) { apply(ranges_, first, last, params.data(), shares, rule); });
   }
-  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
-    with_rule(params, [&](const auto& rule) { apply_block(ranges_, first, block, params.data(), rule); });
+  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) final {
+    derived().with_rule(params, [&](const auto& rule) { apply_block(ranges_, first, block, params.data(), rule); });
   }
+
+ protected:
+  using Optimizer::Optimizer;
 
  private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+};
+
+class Sgd final : public RuleOptimizer<Sgd> {
+ public:
+  Sgd(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
+      : RuleOptimizer(options, std::move(ranges), n), velocity_(options.momentum > 0 ? n : 0) {}
+
+  void begin_step() override { lr_ = options_.learning_rate; }
+
   template <typename Run>
   void with_rule(std::span<float> params, const Run& run) {
     const float lr = lr_;
@@ -118,14 +131,15 @@ class Sgd final : public Optimizer {
     });
   }
 
+ private:
   std::vector<float> velocity_;
   float lr_ = 0.0F;
 };
 
-class Adam final : public Optimizer {
+class Adam final : public RuleOptimizer<Adam> {
  public:
   Adam(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges), n), m_(n, 0.0F), v_(n, 0.0F) {}
+      : RuleOptimizer(options, std::move(ranges), n), m_(n, 0.0F), v_(n, 0.0F) {}
 
   void begin_step() override {
     ++t_;
@@ -136,9 +150,8 @@ class Adam final : public Optimizer {
     eps_hat_ = static_cast<float>(options_.epsilon * std::sqrt(c2));
   }
 
- private:
-  // The update of one parameter, g_i → new θ_i, with the state it advances.
-  [[nodiscard]] auto rule(std::span<float> params) {
+  template <typename Run>
+  void with_rule(std::span<float> params, const Run& run) {
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
     const float step = step_size_;
@@ -146,20 +159,11 @@ class Adam final : public Optimizer {
     float* p = params.data();
     float* m = m_.data();
     float* v = v_.data();
-    return [=](Index i, float g) {
+    run([=](Index i, float g) {
       m[i] = b1 * m[i] + (1.0F - b1) * g;
       v[i] = b2 * v[i] + (1.0F - b2) * g * g;
       return p[i] - step * m[i] / (std::sqrt(v[i]) + eps_hat);
-    };
-  }
-
- public:
-  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
-              std::size_t last) override {
-    apply(ranges_, first, last, params.data(), shares, rule(params));
-  }
-  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
-    apply_block(ranges_, first, block, params.data(), rule(params));
+    });
   }
 
  private:
@@ -170,34 +174,24 @@ class Adam final : public Optimizer {
   float eps_hat_ = 0.0F;
 };
 
-class RmsProp final : public Optimizer {
+class RmsProp final : public RuleOptimizer<RmsProp> {
  public:
   RmsProp(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : Optimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
+      : RuleOptimizer(options, std::move(ranges), n), v_(n, 0.0F) {}
 
   void begin_step() override { lr_ = options_.learning_rate; }
 
- private:
-  // The update of one parameter, g_i → new θ_i, with the state it advances.
-  [[nodiscard]] auto rule(std::span<float> params) {
+  template <typename Run>
+  void with_rule(std::span<float> params, const Run& run) {
     const float lr = lr_;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
     float* p = params.data();
     float* v = v_.data();
-    return [=](Index i, float g) {
+    run([=](Index i, float g) {
       v[i] = rho * v[i] + (1.0F - rho) * g * g;
       return p[i] - lr * g / (std::sqrt(v[i]) + eps);
-    };
-  }
-
- public:
-  void update(std::span<float> params, std::span<const GradientShare> shares, std::size_t first,
-              std::size_t last) override {
-    apply(ranges_, first, last, params.data(), shares, rule(params));
-  }
-  void update_block(std::span<float> params, std::size_t first, std::span<const float> block) override {
-    apply_block(ranges_, first, block, params.data(), rule(params));
+    });
   }
 
  private:
