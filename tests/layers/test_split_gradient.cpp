@@ -92,7 +92,9 @@ TEST_CASE("rnl split gradient equals the weighted sum of the shards' gradients")
   Rng rng(31);
   // Widths that give one block per part (20 outputs) and many (600 outputs: 6 rows a block), with
   // row counts that do not divide evenly between the parts.
-  for (const auto& [inputs, outputs] : {std::pair{37, 20}, std::pair{45, 600}}) {
+  for (const auto& shape : {std::pair{37, 20}, std::pair{45, 600}}) {
+    const int inputs = shape.first;
+    const int outputs = shape.second;
     CAPTURE(inputs);
     CAPTURE(outputs);
     RandomNeuralLayer layer(inputs, outputs);
@@ -129,7 +131,9 @@ TEST_CASE("rnl split gradient over no shards is zero") {
 TEST_CASE("dense split gradient equals the weighted sum of the shards' gradients") {
   Rng rng(33);
   // Rows of 9 inputs give blocks of many rows; rows of 5000 inputs, blocks of one row.
-  for (const auto& [inputs, outputs] : {std::pair{9, 23}, std::pair{5000, 5}}) {
+  for (const auto& shape : {std::pair{9, 23}, std::pair{5000, 5}}) {
+    const int inputs = shape.first;
+    const int outputs = shape.second;
     CAPTURE(inputs);
     CAPTURE(outputs);
     Dense layer(inputs, outputs, AffineInit{WeightInit::he_uniform, 0.1F, 0.1F});

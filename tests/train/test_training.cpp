@@ -43,9 +43,13 @@ std::size_t entries_off(std::span<const float> got, std::span<const float> want,
 
 TEST_CASE("each model family learns a synthetic task and RNL weights stay non-negative") {
   const DatasetPair data = synthetic_pair();
-  for (const auto& [name, kind, lr] :
+  for (const auto& recipe :
        {std::tuple{"rnl_deep", OptimizerKind::adam, 2e-3F}, std::tuple{"rnl_hybrid", OptimizerKind::rmsprop, 1e-3F},
         std::tuple{"mlp", OptimizerKind::sgd, 0.05F}}) {
+    // (Plain variables: clang 14 cannot capture structured bindings, which CAPTURE does.)
+    const char* name = std::get<0>(recipe);
+    const OptimizerKind kind = std::get<1>(recipe);
+    const float lr = std::get<2>(recipe);
     CAPTURE(name);
     std::vector<float> params;
     const auto history = run(name, params, data, kind, lr);
