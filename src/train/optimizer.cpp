@@ -55,7 +55,13 @@ void for_each_parameter(const std::vector<ParameterRange>& ranges, std::size_t f
 template <typename Update>
 void apply(const std::vector<ParameterRange>& ranges, std::size_t first, std::size_t last, float* p,
            std::span<const GradientShare> shares, const Update& update) {
-  if (shares.size() == 1) {
+  if (shares.size() == 1 && shares[0].weight == 1.0F) {
+    // One whole gradient: the same expression as update_block's, so the compiler fuses the update
+    // the same way and a step taken in blocks gives the same bits.
+    const float* g0 = shares[0].grad;
+    const auto gather = [=](Index i) { return g0[i]; };
+    for_each_parameter<true>(ranges, first, last, p, gather, update);
+  } else if (shares.size() == 1) {
     const float* g0 = shares[0].grad;
     const float w0 = shares[0].weight;
     const auto gather = [=](Index i) { return w0 * g0[i]; };

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <vector>
 
@@ -130,6 +132,46 @@ TEST_CASE("a step taken in parts equals the whole step bit for bit, in a paralle
           REQUIRE(p_parts == p_whole);
         }
       }
+    }
+  }
+}
+
+TEST_CASE("a step taken in blocks by several threads equals the whole step bit for bit") {
+  // update_block's contract: each thread updates its own blocks, run on that thread alone, the
+  // blocks covering every parameter once, and blocks that straddle the layout's segments.
+  ParameterLayout layout;
+  layout.add("a", 3, 50, true);
+  layout.add("b", 1, 37, false);
+  layout.add("c", 40, 20, true);
+  const std::size_t n = layout.size();
+  constexpr std::size_t kBlock = 61;
+  for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::rmsprop}) {
+    CAPTURE(optimizer_name(kind));
+    auto whole = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+    auto blocks = make_optimizer(OptimizerOptions{kind, 0.01F}, layout);
+    std::vector<float> p_whole(n);
+    Rng rng(4);
+    for (float& v : p_whole) v = rng.uniform(-0.5F, 0.5F);
+    std::vector<float> p_blocks = p_whole;
+    std::vector<float> grad(n);
+    for (int step = 0; step < 5; ++step) {
+      for (float& v : grad) v = rng.uniform(-1.0F, 1.0F);
+      whole->step(p_whole, grad);
+      blocks->begin_step();
+#pragma omp parallel num_threads(3)
+      {
+        // Thread t takes every third block, from the last one down.
+        const auto t = static_cast<std::size_t>(omp_get_thread_num());
+        const auto team = static_cast<std::size_t>(omp_get_num_threads());
+        const std::size_t count = (n + kBlock - 1) / kBlock;
+        for (std::size_t b = count; b-- > 0;) {
+          if (b % team != t) continue;
+          const std::size_t first = b * kBlock;
+          const std::size_t size = std::min(kBlock, n - first);
+          blocks->update_block(p_blocks, first, std::span(grad).subspan(first, size));
+        }
+      }
+      REQUIRE(p_blocks == p_whole);
     }
   }
 }

@@ -56,8 +56,9 @@ class Optimizer {
 
   // A step in parts, for updating each layer as soon as its gradient is complete: begin_step()
   // once (from one thread; it fixes the step's constants, learning rate included), then update()
-  // and update_block() over disjoint ranges that together cover every parameter once. With the
-  // same gradient values the result is bit-identical to step(). update() work-shares its loops
+  // and update_block() over disjoint ranges that together cover every parameter once. The result
+  // is bit-identical to step(): update() to step(params, shares) with the same shares, and
+  // update_block() to step(params, grad) with the blocks' gradient. update() work-shares its loops
   // without a closing barrier: inside an OpenMP parallel region every thread of the team must make
   // the same calls with the same arguments, and the entries are only final after the team's next
   // barrier; outside a region it runs whole on the caller's thread.
