@@ -46,7 +46,8 @@ Evaluation evaluate(const Model& model, std::span<const float> params, const Dat
 
 namespace {
 
-// One thread's share of a mini-batch: its rows, its own workspace and gradient buffer.
+// One thread's share of a mini-batch: its rows, its own workspace, and a gradient buffer for the
+// layers that cannot split their gradient (empty if every layer can).
 struct Shard {
   Workspace ws;
   Matrix x;

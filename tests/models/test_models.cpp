@@ -22,6 +22,32 @@ std::vector<std::uint8_t> random_labels(int n, Rng& rng) {
   return labels;
 }
 
+// One model (with or without dropout), its initial parameters, a batch of `rows` random inputs
+// (`zeros` of them set to zero) and the gradient a plain loss_and_gradient call gives for them.
+struct GradientCase {
+  std::unique_ptr<Model> model;
+  std::vector<float> params;
+  Matrix x;
+  std::vector<std::uint8_t> labels;
+  std::vector<float> grad;
+};
+
+GradientCase gradient_case(const std::string& name, float dropout, int rows, float zeros, std::uint64_t seed) {
+  GradientCase c;
+  ModelOptions options;
+  options.dropout = dropout;
+  c.model = make_model(name, options);
+  Rng rng(seed);
+  c.params = c.model->initial_parameters(4);
+  c.x = test::random_matrix(rows, c.model->input_shape().size(), rng, 0.0F, 1.0F);
+  if (zeros > 0.0F) test::zero_out(c.x, zeros, rng);
+  c.labels = random_labels(rows, rng);
+  c.grad.resize(c.model->parameter_count());
+  Workspace ws = c.model->make_workspace();
+  c.model->loss_and_gradient(c.params, c.x, c.labels, c.grad, ws);
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("model shapes and parameter counts") {
@@ -144,17 +170,12 @@ TEST_CASE("backward reports each layer's range once its gradient is final and it
     for (const std::string& name : model_names()) {
       CAPTURE(name);
       CAPTURE(dropout);
-      ModelOptions options;
-      options.dropout = dropout;
-      const auto model = make_model(name, options);
-      Rng rng(21);
-      const std::vector<float> params = model->initial_parameters(4);
-      const Matrix x = test::random_matrix(5, model->input_shape().size(), rng, 0.0F, 1.0F);
-      const auto labels = random_labels(5, rng);
-
-      std::vector<float> clean_grad(model->parameter_count());
-      Workspace clean_ws = model->make_workspace();
-      model->loss_and_gradient(params, x, labels, clean_grad, clean_ws);
+      const GradientCase c = gradient_case(name, dropout, 5, 0.0F, 21);
+      const Model* model = c.model.get();
+      const std::vector<float>& params = c.params;
+      const Matrix& x = c.x;
+      const auto& labels = c.labels;
+      const std::vector<float>& clean_grad = c.grad;
 
       // The same pass with each layer's parameters overwritten by NaN as soon as it is reported:
       // if anything still read them, NaN would reach the gradient.
@@ -225,24 +246,17 @@ TEST_CASE("split gradients, summed after the backward pass from its states, equa
     for (const std::string& name : model_names()) {
       CAPTURE(name);
       CAPTURE(dropout);
-      ModelOptions options;
-      options.dropout = dropout;
-      const auto model = make_model(name, options);
-      Rng rng(23);
-      const std::vector<float> params = model->initial_parameters(4);
-      Matrix x = test::random_matrix(6, model->input_shape().size(), rng, 0.0F, 1.0F);
-      test::zero_out(x, 0.8F, rng);  // pixel-like, so RNL input layers take the sparse path
-      const auto labels = random_labels(6, rng);
+      // Pixel-like inputs (80 % zeros), so RNL input layers take the sparse path.
+      const GradientCase c = gradient_case(name, dropout, 6, 0.8F, 23);
+      const Model* model = c.model.get();
+      const Matrix& x = c.x;
+      const std::vector<float>& whole = c.grad;
 
-      std::vector<float> whole(model->parameter_count());
-      Workspace clean_ws = model->make_workspace();
-      model->loss_and_gradient(params, x, labels, whole, clean_ws);
-
-      std::vector<float> poisoned = params;
+      std::vector<float> poisoned = c.params;
       std::vector<float> grad(model->parameter_count(), std::numeric_limits<float>::quiet_NaN());
       Workspace ws = model->make_workspace();
       SplitAfterwards ready(poisoned);
-      model->loss_and_gradient(poisoned, x, labels, grad, ws, &ready);
+      model->loss_and_gradient(poisoned, x, c.labels, grad, ws, &ready);
       CopyBlocks into(grad);
       Workspace own = model->make_workspace(1);
       for (const std::size_t layer : ready.layers) {

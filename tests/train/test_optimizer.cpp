@@ -35,6 +35,15 @@ double minimise(OptimizerOptions options, int steps) {
   return std::sqrt(d);
 }
 
+// Non-negative, free, non-negative: segments that merged ranges and cuts can straddle.
+ParameterLayout three_segments() {
+  ParameterLayout layout;
+  layout.add("a", 3, 50, true);
+  layout.add("b", 1, 37, false);
+  layout.add("c", 40, 20, true);
+  return layout;
+}
+
 }  // namespace
 
 TEST_CASE("plain sgd takes exactly θ − η g") {
@@ -92,10 +101,7 @@ TEST_CASE("an optimizer built from a layout keeps non-negative segments non-nega
 }
 
 TEST_CASE("a step taken in parts equals the whole step bit for bit, in a parallel region or not") {
-  ParameterLayout layout;
-  layout.add("a", 3, 50, true);
-  layout.add("b", 1, 37, false);
-  layout.add("c", 40, 20, true);
+  const ParameterLayout layout = three_segments();
   const std::size_t n = layout.size();
   // Layer-like cuts that do not follow the merged ranges inside the optimizer.
   const std::vector<std::size_t> cuts{0, 10, 150, 187, 600, n};
@@ -139,10 +145,7 @@ TEST_CASE("a step taken in parts equals the whole step bit for bit, in a paralle
 TEST_CASE("a step taken in blocks by several threads equals the whole step bit for bit") {
   // update_block's contract: each thread updates its own blocks, run on that thread alone, the
   // blocks covering every parameter once, and blocks that straddle the layout's segments.
-  ParameterLayout layout;
-  layout.add("a", 3, 50, true);
-  layout.add("b", 1, 37, false);
-  layout.add("c", 40, 20, true);
+  const ParameterLayout layout = three_segments();
   const std::size_t n = layout.size();
   constexpr std::size_t kBlock = 61;
   for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::rmsprop}) {

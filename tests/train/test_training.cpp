@@ -28,6 +28,21 @@ std::vector<EpochMetrics> run(const std::string& name, std::vector<float>& param
   return train(*model, params, *opt, data, options);
 }
 
+// `params` after `epochs` epochs of train() with batches of `batch` rows on a team of `threads`.
+std::vector<float> train_on_threads(const Model& model, std::vector<float> params, const OptimizerOptions& optimizer,
+                                    const DatasetPair& data, int epochs, int batch, int threads) {
+  auto opt = make_optimizer(optimizer, model.layout());
+  TrainOptions options;
+  options.epochs = epochs;
+  options.batch = batch;
+  options.progress = false;
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  train(model, params, *opt, data, options);
+  omp_set_num_threads(saved);
+  return params;
+}
+
 // How many entries of `got` differ from `want` by more than `relative` times the distance `want`
 // moved from `start`, plus `absolute`.
 std::size_t entries_off(std::span<const float> got, std::span<const float> want, std::span<const float> start,
@@ -73,7 +88,6 @@ TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one opti
   data.train.images = one.images.replicate(7, 1);
   data.train.labels.assign(7, one.labels[0]);
   data.test = one;
-  const int saved = omp_get_max_threads();
   // SGD with a large step shows a share's weight directly in the parameters; Adam, which is blind
   // to a gradient's scale, checks that every layer's state is updated once per step.
   for (const OptimizerOptions& optimizer_options :
@@ -84,14 +98,7 @@ TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one opti
       const auto model = make_model(name);
       const std::vector<float> initial = model->initial_parameters(9);
 
-      std::vector<float> trained = initial;
-      auto optimizer = make_optimizer(optimizer_options, model->layout());
-      TrainOptions options;
-      options.epochs = 1;
-      options.batch = 3;
-      options.progress = false;
-      omp_set_num_threads(3);
-      train(*model, trained, *optimizer, data, options);
+      const std::vector<float> trained = train_on_threads(*model, initial, optimizer_options, data, 1, 3, 3);
 
       // The reference: each shard's whole gradient in turn, then one whole step. Its kernels run
       // inside a 3-thread region as the trainer's do (serially, with the same GEMM blocking).
@@ -117,7 +124,6 @@ TEST_CASE("per-layer updates on 3 threads equal per-shard gradients and one opti
         }
         reference_optimizer->step(reference, shares);
       }
-      omp_set_num_threads(saved);
       // Layers that split their gradient by parameter rows sum the shards in a different order of
       // operations than the reference, so the two agree to rounding, far below any update.
       CHECK(entries_off(trained, reference, initial, 1e-4F, 1e-7F) == 0);
@@ -136,7 +142,6 @@ TEST_CASE("a data-parallel step over distinct samples in uneven shares is one st
   data.test = test::synthetic_digits(3, 13);
   // SGD, whose step is linear in the gradient: Adam's first steps, g / (|g| + ε), turn the rounding
   // of a gradient that is nearly zero into a full-size step of either sign.
-  const int saved = omp_get_max_threads();
   for (const OptimizerOptions& optimizer_options :
        {OptimizerOptions{OptimizerKind::sgd, 0.5F, 0.0F}, OptimizerOptions{OptimizerKind::sgd, 0.1F, 0.9F}}) {
     for (const std::string name : {"rnl_deep", "mlp", "cnn_rnl"}) {
@@ -144,15 +149,7 @@ TEST_CASE("a data-parallel step over distinct samples in uneven shares is one st
       CAPTURE(optimizer_options.momentum);
       const auto model = make_model(name);
       const std::vector<float> initial = model->initial_parameters(3);
-      std::vector<float> trained = initial;
-      auto optimizer = make_optimizer(optimizer_options, model->layout());
-      TrainOptions options;
-      options.epochs = 2;
-      options.batch = 7;
-      options.progress = false;
-      omp_set_num_threads(3);
-      train(*model, trained, *optimizer, data, options);
-      omp_set_num_threads(saved);
+      const std::vector<float> trained = train_on_threads(*model, initial, optimizer_options, data, 2, 7, 3);
 
       std::vector<float> reference = initial;
       auto reference_optimizer = make_optimizer(optimizer_options, model->layout());
