@@ -12,7 +12,10 @@ Run it with Debian's interpreter, which sees the python3-torch package:
     /usr/bin/python3 benchmarks/compare_pytorch.py --threads 2
 
 Needs: python3-torch (and libopenblas0-pthread for a fast BLAS), numpy, a built
-build/apps/rnnl-train and the MNIST IDX files (bash data/fetch-mnist.sh).
+build/apps/rnnl-train and the MNIST IDX files (bash data/fetch-mnist.sh). With 2 threads and a built
+build/benchmarks/rnnl_probe_cores, each pair of runs is also labelled with the machine's core
+placement at the time (whether the two cores share a cache), and the ratios are summarised per
+placement: on shared 2-vCPU machines rnnl's data-parallel step is ~1.5x slower while they do not.
 """
 
 import argparse
@@ -75,6 +78,15 @@ def parse_args():
         default=3,
         help="one-epoch runs per side, alternating rnnl and PyTorch; the medians are reported "
         "(shared machines drift by tens of percent between minutes)",
+    )
+    parser.add_argument(
+        "--probe",
+        type=Path,
+        default=REPO / "build" / "benchmarks" / "rnnl_probe_cores",
+        metavar="PATH",
+        help="rnnl_probe_cores executable, run before and after each pair of runs to label the pair with "
+        "the machine's core placement (whether the two cores share a cache; shared 2-vCPU machines switch "
+        "between the two for minutes at a time); skipped if absent or --threads is not 2",
     )
     parser.add_argument(
         "--omp-wait-policy",
@@ -287,6 +299,28 @@ def rnnl_train_one_epoch(args, name, env):
         return float(record["samples_per_s"]), float(record["test_acc"])
 
 
+def probe_placement(args, env):
+    """True if the two cores share a cache right now, False if not, None if the probe is unavailable."""
+    if args.threads != 2 or not args.probe.is_file() or not os.access(str(args.probe), os.X_OK):
+        return None
+    proc = subprocess.run([str(args.probe), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env)  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (exit code %d): %s" % (args.probe, proc.returncode, proc.stderr.strip()))
+    record = json.loads(proc.stdout)
+    return bool(record["cores_share_cache"]) if "cores_share_cache" in record else None
+
+
+PLACEMENT_LABELS = {True: "shared cache", False: "no shared cache", None: "placement unknown"}
+
+
+def pair_placement(before, after):
+    """One label for a pair of runs from the probes taken before and after it."""
+    if before is None or after is None:
+        return None if before is None and after is None else (before if after is None else after)
+    return before if before == after else "changed"
+
+
 # --------------------------------------------------------------------------------------------
 # Environment report
 
@@ -387,18 +421,27 @@ def main():
 
     results = []
     for name in args.models:
-        rnnl_runs, torch_runs = [], []
+        rnnl_runs, torch_runs, placements = [], [], []
         for attempt in range(max(1, args.repeat)):
             print("training %s (%d/%d) ... rnnl" % (name, attempt + 1, max(1, args.repeat)), end="", flush=True)
+            before = probe_placement(args, rnnl_env)
             rnnl_runs.append(rnnl_train_one_epoch(args, name, rnnl_env))
             print(" %.0f samples/s; pytorch" % rnnl_runs[-1][0], end="", flush=True)
             torch_runs.append(torch_train_one_epoch(name, train, test, args.batch, args.seed, torch))
+            placements.append(pair_placement(before, probe_placement(args, rnnl_env)))
+            label = "placement changed during the pair" if placements[-1] == "changed" else PLACEMENT_LABELS[placements[-1]]
             print(
-                " %.0f samples/s; ratio %.2fx" % (torch_runs[-1][0], rnnl_runs[-1][0] / torch_runs[-1][0]), flush=True
+                " %.0f samples/s; ratio %.2fx (%s)" % (torch_runs[-1][0], rnnl_runs[-1][0] / torch_runs[-1][0], label),
+                flush=True,
             )
-        # The machine's speed drifts between levels over minutes; a run and the one right after it
-        # usually share a level, so the median of the per-pair ratios is the steadier figure.
+        # The machine's speed drifts between levels over minutes (its two core placements, which the
+        # probe tells apart); a run and the one right after it usually share a level, so the median
+        # of the per-pair ratios is the steadier figure, and the ratios per placement steadier still.
         pair_ratios = sorted(r[0] / t[0] for r, t in zip(rnnl_runs, torch_runs))
+        by_placement = {}
+        for (r, t), placement in zip(zip(rnnl_runs, torch_runs), placements):
+            if placement in (True, False):
+                by_placement.setdefault(placement, []).append(r[0] / t[0])
         rnnl_sps = sorted(r[0] for r in rnnl_runs)[len(rnnl_runs) // 2]
         torch_sps = sorted(r[0] for r in torch_runs)[len(torch_runs) // 2]
         rnnl_acc = rnnl_runs[0][1]
@@ -419,6 +462,12 @@ def main():
                 "torch_version": torch.__version__,
             }
         )
+        for placement, key in ((True, "shared_cache"), (False, "no_shared_cache")):
+            ratios = sorted(by_placement.get(placement, []))
+            results[-1]["pairs_" + key] = len(ratios)
+            if ratios:
+                results[-1]["paired_ratio_median_" + key] = round(ratios[len(ratios) // 2], 3)
+                results[-1]["paired_ratio_min_" + key] = round(ratios[0], 3)
 
     header = "%-10s %7s %5s  %14s  %17s  %6s  %8s  %11s" % (
         "model", "threads", "batch", "rnnl samples/s", "pytorch samples/s", "ratio", "rnnl acc", "pytorch acc",
@@ -443,6 +492,12 @@ def main():
                 r["paired_ratio_median"], r["paired_ratio_min"], r["paired_ratio_max"],
             )  # fmt: skip
         )
+        for key, words in (("shared_cache", "cores sharing a cache"), ("no_shared_cache", "cores sharing no cache")):
+            if r.get("pairs_" + key):
+                print(
+                    "  %d pair(s) with %s: %.2fx median, %.2fx lowest"
+                    % (r["pairs_" + key], words, r["paired_ratio_median_" + key], r["paired_ratio_min_" + key])
+                )
 
     if args.out:
         with open(args.out, "w") as f:
