@@ -73,11 +73,9 @@ void Dense::backward_input(std::span<const float> params, const Matrix& x, const
 void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
                            LayerState* scratch, GradientBlockSink& sink) const {
   auto& st = static_cast<DenseState&>(*scratch);
-  const auto out = static_cast<std::size_t>(outputs_);
   const auto in = static_cast<std::size_t>(inputs_);
   // This part's outputs: their rows of W, block by block, and their entries of b, in one piece.
-  const auto first = static_cast<Eigen::Index>(out * part / parts);
-  const auto last = static_cast<Eigen::Index>(out * (part + 1) / parts);
+  const auto [first, last] = split_units(part, parts);
   const Eigen::Index block_rows = std::max<Eigen::Index>(1, kSplitGradientBlock / inputs_);
   st.block.resize(block_rows, inputs_);
   st.bias.resize(outputs_);
@@ -101,6 +99,19 @@ void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t 
   }
   const std::size_t bias_begin = bias_offset_ + static_cast<std::size_t>(first);
   sink(bias_begin, bias_begin + static_cast<std::size_t>(last - first), bias.data());
+}
+
+std::pair<Eigen::Index, Eigen::Index> Dense::split_units(std::size_t part, std::size_t parts) const {
+  const auto out = static_cast<std::size_t>(outputs_);
+  return {static_cast<Eigen::Index>(out * part / parts), static_cast<Eigen::Index>(out * (part + 1) / parts)};
+}
+
+void Dense::split_ranges(std::size_t part, std::size_t parts,
+                         const std::function<void(std::size_t, std::size_t)>& range) const {
+  const auto [first, last] = split_units(part, parts);
+  const auto in = static_cast<std::size_t>(inputs_);
+  range(weight_offset_ + static_cast<std::size_t>(first) * in, weight_offset_ + static_cast<std::size_t>(last) * in);
+  range(bias_offset_ + static_cast<std::size_t>(first), bias_offset_ + static_cast<std::size_t>(last));
 }
 
 }  // namespace rnn

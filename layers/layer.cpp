@@ -18,4 +18,9 @@ void Layer::split_gradient(std::span<const GradientSource> /*sources*/, std::siz
   throw Error(fmt::format("layer '{}' cannot split its gradient (split_gradient)", describe()));
 }
 
+void Layer::split_ranges(std::size_t /*part*/, std::size_t /*parts*/,
+                         const std::function<void(std::size_t, std::size_t)>& /*range*/) const {
+  throw Error(fmt::format("layer '{}' cannot split its gradient (split_ranges)", describe()));
+}
+
 }  // namespace rnn

@@ -134,8 +134,7 @@ void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, 
   const auto out = static_cast<std::size_t>(outputs_);
   const std::size_t tensor = in * out;
   // This part's rows of W⁺ and the same rows of W⁻: one pass over a source's non-zeros gives both.
-  const auto first = static_cast<Eigen::Index>(in * part / parts);
-  const auto last = static_cast<Eigen::Index>(in * (part + 1) / parts);
+  const auto [first, last] = split_rows(part, parts);
   const Eigen::Index block_rows = std::max<Eigen::Index>(2, kSplitGradientBlock / outputs_);
   st.block_plus.resize(block_rows, outputs_);
   st.block_minus.resize(block_rows, outputs_);
@@ -165,6 +164,22 @@ void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, 
     sink(begin, end, plus.data());
     sink(begin + tensor, end + tensor, minus.data());
   }
+}
+
+std::pair<Eigen::Index, Eigen::Index> RandomNeuralLayer::split_rows(std::size_t part, std::size_t parts) const {
+  const auto in = static_cast<std::size_t>(inputs_);
+  return {static_cast<Eigen::Index>(in * part / parts), static_cast<Eigen::Index>(in * (part + 1) / parts)};
+}
+
+void RandomNeuralLayer::split_ranges(std::size_t part, std::size_t parts,
+                                     const std::function<void(std::size_t, std::size_t)>& range) const {
+  const auto [first, last] = split_rows(part, parts);
+  const auto out = static_cast<std::size_t>(outputs_);
+  const std::size_t tensor = static_cast<std::size_t>(inputs_) * out;
+  const std::size_t begin = weights_offset_ + static_cast<std::size_t>(first) * out;
+  const std::size_t end = weights_offset_ + static_cast<std::size_t>(last) * out;
+  range(begin, end);
+  range(begin + tensor, end + tensor);
 }
 
 }  // namespace rnn

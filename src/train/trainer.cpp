@@ -6,10 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 #include <fmt/format.h>
 
+#include "rnn/core/cache.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/train/progress.hpp"
@@ -113,6 +115,15 @@ class UpdateLayerWhenReady final : public GradientReady {
     if (step_.diverged.load(std::memory_order_relaxed)) return;
     const Layer& l = *step_.model.layers()[layer];
     if (l.splits_gradient()) {
+      // This thread has read the other parts' weights for the last time this step; evicting them
+      // spares their owners a recall of this core's copies on every line they now write (see
+      // rnn/core/cache.hpp: 1.45x faster steps when the cores share no cache).
+      const std::function<void(std::size_t, std::size_t)> evict = [this](std::size_t first, std::size_t last) {
+        evict_from_caches(step_.params.data() + first, last - first);
+      };
+      for (std::size_t part = 0; part < team_; ++part) {
+        if (part != thread_) l.split_ranges(part, team_, evict);
+      }
       l.split_gradient(step_.sources[layer], thread_, team_, own_.states[layer].get(), sink_);
     } else {
       step_.optimizer.update(step_.params, step_.shares, begin, end);

@@ -1,6 +1,6 @@
 // Layer::split_gradient against the gradients backward() writes: for every way of splitting the
 // parameters between threads, the blocks cover each parameter exactly once and hold the weighted
-// sum of the shards' gradients.
+// sum of the shards' gradients, and Layer::split_ranges names each part's entries.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -75,7 +75,24 @@ void check_split(const Layer& layer, const ParameterLayout& layout, std::size_t 
     // As in the trainer, the scratch is one of the sources' own states for odd part counts.
     auto fresh = layer.make_state();
     LayerState* scratch = parts % 2 == 1 ? shards[0].state.get() : fresh.get();
-    for (std::size_t part = 0; part < parts; ++part) layer.split_gradient(sources, part, parts, scratch, blocks);
+    for (std::size_t part = 0; part < parts; ++part) {
+      RecordBlocks mine(layout.size());
+      layer.split_gradient(sources, part, parts, scratch, mine);
+      // split_ranges names exactly the entries this part's blocks wrote (the trainer evicts the
+      // other parts' ranges from its caches on the strength of it).
+      std::vector<int> named(layout.size(), 0);
+      layer.split_ranges(part, parts, [&](std::size_t begin, std::size_t end) {
+        REQUIRE(begin <= end);
+        REQUIRE(end <= named.size());
+        for (std::size_t i = begin; i < end; ++i) ++named[i];
+      });
+      CHECK(named == mine.writes);
+      for (std::size_t i = 0; i < layout.size(); ++i) {
+        if (mine.writes[i] == 0) continue;
+        blocks.values[i] = mine.values[i];
+        blocks.writes[i] += mine.writes[i];
+      }
+    }
     int wrong = 0;
     for (std::size_t i = offset; i < offset + size; ++i) {
       REQUIRE(blocks.writes[i] == 1);
@@ -160,6 +177,7 @@ TEST_CASE("a layer that does not split its gradient says so, and refuses to") {
   RecordBlocks blocks(layout.size());
   auto state = layer.make_state();
   CHECK_THROWS_AS(layer.split_gradient({}, 0, 1, state.get(), blocks), Error);
+  CHECK_THROWS_AS(layer.split_ranges(0, 1, [](std::size_t, std::size_t) {}), Error);
   const Matrix x = Matrix::Ones(2, 16);
   Matrix dx;
   CHECK_THROWS_AS(layer.backward_input(std::vector<float>(layout.size()), x, x, x, &dx, state.get()), Error);

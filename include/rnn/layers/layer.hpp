@@ -20,6 +20,7 @@
 // still running backward through the layers below.
 // Matrices are resized only when the batch size changes, so steady-state calls do not allocate.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -103,6 +104,11 @@ class Layer {
   // the same time, so split_gradient writes only members of it that are never read as a source.
   virtual void split_gradient(std::span<const GradientSource> sources, std::size_t part, std::size_t parts,
                               LayerState* scratch, GradientBlockSink& sink) const;
+  // The parameters part `part` of `parts` of split_gradient() updates: calls range(begin, end) once
+  // for each contiguous run [begin, end) of entries of the flat parameter vector. The runs of all
+  // parts cover the layer's parameters exactly once.
+  virtual void split_ranges(std::size_t part, std::size_t parts,
+                            const std::function<void(std::size_t, std::size_t)>& range) const;
 
  protected:
   [[nodiscard]] virtual std::unique_ptr<LayerState> create_state(std::uint64_t /*stream*/) const { return nullptr; }
