@@ -7,8 +7,8 @@
 // Both parameter gradients are sums over batch rows, so the layer splits them (Layer::
 // split_gradient) by output unit: a block of rows o of W, with b_o, is Σ_s w_s g_s[:, o]ᵀ (x_s, 1).
 #include <utility>
-#include "rnn/layers/init.hpp"
 
+#include "rnn/layers/init.hpp"
 #include "rnn/layers/layer.hpp"
 
 namespace rnn {

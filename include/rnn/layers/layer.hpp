@@ -106,7 +106,8 @@ class Layer {
                               LayerState* scratch, GradientBlockSink& sink) const;
   // The parameters part `part` of `parts` of split_gradient() updates: calls range(begin, end) once
   // for each contiguous run [begin, end) of entries of the flat parameter vector. The runs of all
-  // parts cover the layer's parameters exactly once.
+  // parts cover the layer's parameters exactly once. Every layer that splits its gradient must say
+  // this too: the data-parallel trainer evicts the other parts' runs from each thread's caches.
   virtual void split_ranges(std::size_t part, std::size_t parts,
                             const std::function<void(std::size_t, std::size_t)>& range) const;
 

@@ -2,10 +2,11 @@
 // The synchronous training loop: seeded shuffling, mini-batches split across threads (each
 // thread's share through single-threaded kernels), each layer updated by the optimizer as soon as
 // every thread's backward pass has finished it, evaluation after every epoch. A layer that splits
-// its gradient (Layer::split_gradient: RNL and dense layers) is summed over the shares by parameter rows, each
-// thread its own rows, block by block straight into the optimizer; any other layer's shares are
-// summed inside the optimizer's update. Either way the update keeps non-negative segments
-// non-negative.
+// its gradient (Layer::split_gradient: RNL and dense layers) is summed over the shares by parameter
+// rows, each thread its own rows, block by block straight into the optimizer, after evicting the
+// other threads' rows from its caches (rnn/core/cache.hpp: their owners are about to write them);
+// any other layer's shares are summed inside the optimizer's update. Either way the update keeps
+// non-negative segments non-negative.
 #include <cstdint>
 #include <functional>
 #include <span>
