@@ -75,7 +75,9 @@ void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t 
   auto& st = static_cast<DenseState&>(*scratch);
   const auto in = static_cast<std::size_t>(inputs_);
   // This part's outputs: their rows of W, block by block, and their entries of b, in one piece.
-  const auto [first, last] = split_units(part, parts);
+  const Share units = share_of(static_cast<std::size_t>(outputs_), part, parts);
+  const auto first = static_cast<Eigen::Index>(units.first);
+  const auto last = static_cast<Eigen::Index>(units.last);
   const Eigen::Index block_rows = std::max<Eigen::Index>(1, kSplitGradientBlock / inputs_);
   st.block.resize(block_rows, inputs_);
   st.bias.resize(outputs_);
@@ -101,17 +103,13 @@ void Dense::split_gradient(std::span<const GradientSource> sources, std::size_t 
   sink(bias_begin, bias_begin + static_cast<std::size_t>(last - first), bias.data());
 }
 
-std::pair<Eigen::Index, Eigen::Index> Dense::split_units(std::size_t part, std::size_t parts) const {
-  const auto out = static_cast<std::size_t>(outputs_);
-  return {static_cast<Eigen::Index>(out * part / parts), static_cast<Eigen::Index>(out * (part + 1) / parts)};
-}
-
 void Dense::split_ranges(std::size_t part, std::size_t parts,
                          const std::function<void(std::size_t, std::size_t)>& range) const {
-  const auto [first, last] = split_units(part, parts);
+  // The same output units as split_gradient's part: their rows of W and entries of b.
+  const Share units = share_of(static_cast<std::size_t>(outputs_), part, parts);
   const auto in = static_cast<std::size_t>(inputs_);
-  range(weight_offset_ + static_cast<std::size_t>(first) * in, weight_offset_ + static_cast<std::size_t>(last) * in);
-  range(bias_offset_ + static_cast<std::size_t>(first), bias_offset_ + static_cast<std::size_t>(last));
+  range(weight_offset_ + units.first * in, weight_offset_ + units.last * in);
+  range(bias_offset_ + units.first, bias_offset_ + units.last);
 }
 
 }  // namespace rnn

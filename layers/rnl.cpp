@@ -134,7 +134,9 @@ void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, 
   const auto out = static_cast<std::size_t>(outputs_);
   const std::size_t tensor = in * out;
   // This part's rows of W⁺ and the same rows of W⁻: one pass over a source's non-zeros gives both.
-  const auto [first, last] = split_rows(part, parts);
+  const Share share = share_of(in, part, parts);
+  const auto first = static_cast<Eigen::Index>(share.first);
+  const auto last = static_cast<Eigen::Index>(share.last);
   const Eigen::Index block_rows = std::max<Eigen::Index>(2, kSplitGradientBlock / outputs_);
   st.block_plus.resize(block_rows, outputs_);
   st.block_minus.resize(block_rows, outputs_);
@@ -166,18 +168,14 @@ void RandomNeuralLayer::split_gradient(std::span<const GradientSource> sources, 
   }
 }
 
-std::pair<Eigen::Index, Eigen::Index> RandomNeuralLayer::split_rows(std::size_t part, std::size_t parts) const {
-  const auto in = static_cast<std::size_t>(inputs_);
-  return {static_cast<Eigen::Index>(in * part / parts), static_cast<Eigen::Index>(in * (part + 1) / parts)};
-}
-
 void RandomNeuralLayer::split_ranges(std::size_t part, std::size_t parts,
                                      const std::function<void(std::size_t, std::size_t)>& range) const {
-  const auto [first, last] = split_rows(part, parts);
+  // The same rows as split_gradient's part: share_of(inputs) rows of W⁺, and of W⁻.
   const auto out = static_cast<std::size_t>(outputs_);
   const std::size_t tensor = static_cast<std::size_t>(inputs_) * out;
-  const std::size_t begin = weights_offset_ + static_cast<std::size_t>(first) * out;
-  const std::size_t end = weights_offset_ + static_cast<std::size_t>(last) * out;
+  const Share rows = share_of(static_cast<std::size_t>(inputs_), part, parts);
+  const std::size_t begin = weights_offset_ + rows.first * out;
+  const std::size_t end = weights_offset_ + rows.last * out;
   range(begin, end);
   range(begin + tensor, end + tensor);
 }

@@ -58,15 +58,6 @@ struct Shard {
   LossSum loss;
 };
 
-// Rows [first, last) of a batch of `count` rows that thread t of a team of `team` trains on.
-struct RowRange {
-  std::size_t first = 0;
-  std::size_t last = 0;
-};
-RowRange shard_rows(std::size_t count, std::size_t t, std::size_t team) {
-  return {count * t / team, count * (t + 1) / team};
-}
-
 // Hands each block of a split gradient to the optimizer while it is still in cache.
 class UpdateBlock final : public GradientBlockSink {
  public:
@@ -98,7 +89,14 @@ class UpdateLayerWhenReady final : public GradientReady {
     std::atomic<bool>& diverged;
   };
   UpdateLayerWhenReady(const Step& step, Workspace& own, std::size_t thread, std::size_t team)
-      : step_(step), own_(own), thread_(thread), team_(team), sink_(step.optimizer, step.params) {}
+      : step_(step),
+        own_(own),
+        thread_(thread),
+        team_(team),
+        sink_(step.optimizer, step.params),
+        evict_([params = step.params](std::size_t first, std::size_t last) {
+          evict_from_caches(params.data() + first, last - first);
+        }) {}
 
   void loss_computed(const LossSum& loss) override {
     if (!std::isfinite(loss.loss)) step_.diverged.store(true, std::memory_order_relaxed);
@@ -118,11 +116,8 @@ class UpdateLayerWhenReady final : public GradientReady {
       // This thread has read the other parts' weights for the last time this step; evicting them
       // spares their owners a recall of this core's copies on every line they now write (see
       // rnn/core/cache.hpp: steps 41 % faster when the cores share no cache).
-      const std::function<void(std::size_t, std::size_t)> evict = [this](std::size_t first, std::size_t last) {
-        evict_from_caches(step_.params.data() + first, last - first);
-      };
       for (std::size_t part = 0; part < team_; ++part) {
-        if (part != thread_) l.split_ranges(part, team_, evict);
+        if (part != thread_) l.split_ranges(part, team_, evict_);
       }
       l.split_gradient(step_.sources[layer], thread_, team_, own_.states[layer].get(), sink_);
     } else {
@@ -136,6 +131,7 @@ class UpdateLayerWhenReady final : public GradientReady {
   std::size_t thread_;
   std::size_t team_;
   UpdateBlock sink_;
+  std::function<void(std::size_t, std::size_t)> evict_;  // built once per step, not per layer
 };
 
 }  // namespace
@@ -219,7 +215,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
           // Each share's gradient is the mean over its rows; the batch mean weights them by size.
           for (auto& layer_sources : sources) layer_sources.clear();
           for (std::size_t u = 0; u < team; ++u) {
-            const RowRange r = shard_rows(count, u, team);
+            const Share r = share_of(count, u, team);
             if (r.last > r.first) {
               const float weight = static_cast<float>(r.last - r.first) / static_cast<float>(count);
               shares[used++] = {shards[u].grad.data(), weight};
@@ -233,7 +229,7 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
           }
           optimizer.begin_step();
         }  // (implicit barrier: every thread sees the shares, the sources and the step's constants)
-        const RowRange mine = shard_rows(count, t, team);
+        const Share mine = share_of(count, t, team);
         Shard& s = shards[t];
         const UpdateLayerWhenReady::Step step{model,   optimizer, params, std::span(shares).first(used),
                                               sources, diverged};

@@ -6,8 +6,6 @@
 //
 // Both parameter gradients are sums over batch rows, so the layer splits them (Layer::
 // split_gradient) by output unit: a block of rows o of W, with b_o, is Σ_s w_s g_s[:, o]ᵀ (x_s, 1).
-#include <utility>
-
 #include "rnn/layers/init.hpp"
 #include "rnn/layers/layer.hpp"
 
@@ -37,9 +35,6 @@ class Dense final : public Layer {
                     const std::function<void(std::size_t, std::size_t)>& range) const override;
 
  private:
-  // Output units [first, last) (rows of W, entries of b) that part `part` of `parts` of the split
-  // gradient owns.
-  [[nodiscard]] std::pair<Eigen::Index, Eigen::Index> split_units(std::size_t part, std::size_t parts) const;
   [[nodiscard]] std::unique_ptr<LayerState> create_state(std::uint64_t stream) const override;
   void input_gradient(std::span<const float> params, const Matrix& x, const Matrix& dy, Matrix* dx) const;
 

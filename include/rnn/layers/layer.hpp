@@ -45,6 +45,16 @@ struct GradientSource {
   float weight = 1.0F;
 };
 
+// Entries [first, last) of `count` that part `part` of `parts` takes, in order and as even as
+// integers allow: a data-parallel thread's rows of a batch, a split_gradient part's rows of W.
+struct Share {
+  std::size_t first = 0;
+  std::size_t last = 0;
+};
+[[nodiscard]] constexpr Share share_of(std::size_t count, std::size_t part, std::size_t parts) {
+  return {count * part / parts, count * (part + 1) / parts};
+}
+
 // Entries per block of a split gradient: small enough (16 KB) to stay in L1 from the products that
 // sum a block to the optimizer update that consumes it. Measured on rnl_deep (784-512-512-10, batch
 // 128, 2 threads), alternating runs in one process: 3-4 % faster than 16 K entries, and faster than

@@ -12,8 +12,6 @@
 // run as sparse-times-dense products over the non-zeros only, forward and for ∂L/∂W±.
 // ∂L/∂W± = Σ over batch rows, so the layer splits its gradient (Layer::split_gradient) by rows of
 // W±: a block of rows i of both is Σ_s w_s X_s[:, i]ᵀ (a_s, b_s) over the shards s.
-#include <utility>
-
 #include "rnn/layers/layer.hpp"
 
 namespace rnn {
@@ -57,9 +55,6 @@ class RandomNeuralLayer final : public Layer {
                     const std::function<void(std::size_t, std::size_t)>& range) const override;
 
  private:
-  // Rows [first, last) of W± that part `part` of `parts` of the split gradient owns.
-  [[nodiscard]] std::pair<Eigen::Index, Eigen::Index> split_rows(std::size_t part, std::size_t parts) const;
-
   int inputs_;
   int outputs_;
   RnlOptions options_;
