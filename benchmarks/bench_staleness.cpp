@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rnn/compress/staleness.hpp"
+#include "rnn/server/staleness.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/models/registry.hpp"
 

@@ -27,6 +27,10 @@ std::unique_ptr<LayerState> Dropout::create_state(std::uint64_t stream) const {
   return std::make_unique<DropoutState>(Rng(seed_, 0x0D0D + stream));
 }
 
+void Dropout::reseed(LayerState* state, std::uint64_t stream) const {
+  static_cast<DropoutState&>(*state).rng = Rng(seed_, 0x0D0D + stream);
+}
+
 void Dropout::forward(std::span<const float> /*params*/, const Matrix& x, Matrix& y, LayerState* state,
                       bool training) const {
   auto& st = static_cast<DropoutState&>(*state);

@@ -73,4 +73,28 @@ float Rng::truncated_normal(float stddev) {
   }
 }
 
+double Rng::gamma(double shape) {
+  // Marsaglia & Tsang, "A simple method for generating gamma variables" (ACM TOMS 2000): a
+  // squeeze-and-reject on a cubed normal, for shape ≥ 1; below 1 the Gamma(shape + 1) variate is
+  // scaled by U^(1/shape).
+  if (shape < 1.0) {
+    const double u = (static_cast<double>(next_u64() >> 11U) + 1.0) * 0x1.0p-53;  // (0, 1]
+    return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0.0;
+    double v = 0.0;
+    do {
+      x = normal();
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = static_cast<double>(next_u64() >> 11U) * 0x1.0p-53;
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
 }  // namespace rnn

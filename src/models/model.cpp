@@ -52,6 +52,13 @@ Workspace Model::make_workspace(std::uint64_t stream) const {
   return ws;
 }
 
+void Model::reseed_workspace(Workspace& ws, std::uint64_t stream) const {
+  if (ws.states.size() != layers_.size())
+    throw Error(fmt::format("model {}: workspace has {} layer states, the model {} layers", name_, ws.states.size(),
+                            layers_.size()));
+  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->reseed(ws.states[i].get(), stream);
+}
+
 const Matrix& Model::forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const {
   if (params.size() != layout_.size()) {
     throw Error(fmt::format("model {}: {} parameters given, {} expected", name_, params.size(), layout_.size()));

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "rnn/compress/step_policy.hpp"
+#include "rnn/server/step_policy.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {

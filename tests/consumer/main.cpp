@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "rnn/compress/push.hpp"
-#include "rnn/compress/step_policy.hpp"
+#include "rnn/server/step_policy.hpp"
 #include "rnn/models/registry.hpp"
 
 int main() {

@@ -19,6 +19,7 @@ class Rng {
   std::uint64_t below(std::uint64_t bound);  // uniform integer in [0, bound), unbiased
   float normal();                            // standard normal (Box-Muller)
   float truncated_normal(float stddev);      // normal redrawn beyond 2 stddev (TensorFlow's rule)
+  double gamma(double shape);                // Gamma(shape, 1), shape > 0 (Marsaglia & Tsang 2000)
 
   template <typename T>
   void shuffle(std::span<T> items) {

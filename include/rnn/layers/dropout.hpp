@@ -18,6 +18,7 @@ class Dropout final : public Layer {
   [[nodiscard]] Shape output_shape() const override { return shape_; }
 
   [[nodiscard]] std::unique_ptr<LayerState> create_state(std::uint64_t stream) const override;
+  void reseed(LayerState* state, std::uint64_t stream) const override;
   void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                bool training) const override;
   void backward(std::span<const float> params, const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx,

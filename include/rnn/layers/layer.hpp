@@ -91,6 +91,10 @@ class Layer {
   // Per-caller scratch. `stream` tells concurrent callers' random streams apart (dropout masks),
   // so a run does not depend on how many states were made before, or in which order.
   [[nodiscard]] std::unique_ptr<LayerState> make_state(std::uint64_t stream = 0) const { return create_state(stream); }
+  // Restarts the random streams of a state made by this layer as if it had been made for `stream`
+  // (what make_state(stream) would hold), without reallocating its scratch. Layers without random
+  // streams do nothing.
+  virtual void reseed(LayerState* /*state*/, std::uint64_t /*stream*/) const {}
 
   virtual void forward(std::span<const float> params, const Matrix& x, Matrix& y, LayerState* state,
                        bool training) const = 0;

@@ -68,6 +68,9 @@ class Model {
   [[nodiscard]] std::vector<float> initial_parameters(std::uint64_t seed) const;
   // `stream` numbers concurrent callers (e.g. data-parallel shards) for their random streams.
   [[nodiscard]] Workspace make_workspace(std::uint64_t stream = 0) const;
+  // Gives a workspace the random streams make_workspace(stream) would (dropout masks), keeping its
+  // buffers: one workspace per thread can serve many callers, each with its own reproducible masks.
+  void reseed_workspace(Workspace& ws, std::uint64_t stream) const;
 
   // Returns the logits (a reference into the workspace).
   const Matrix& forward(std::span<const float> params, const Matrix& x, Workspace& ws, bool training) const;

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "rnn/compress/message.hpp"
-#include "rnn/compress/staleness.hpp"
+#include "rnn/server/staleness.hpp"
 #include "rnn/core/parameters.hpp"
 
 namespace rnn {

@@ -1,0 +1,100 @@
+#pragma once
+// The parameter server: owns the model's parameters and their version, receives encoded pushes
+// and serves the parameters. One push, from bytes to a new version:
+//
+//   decode (codec.hpp) → validate against the layout → staleness scale per entry (step_policy.hpp:
+//   plain, global or per-parameter τ) → update rule on the scaled entries (plain SGD, or momentum /
+//   Adam kept at the server, lazily: untouched entries keep their state) with a per-segment step
+//   multiplier → clamp non-negative segments → version + 1
+//
+// Every push is untrusted: one that does not decode, does not fit the layout, holds a non-finite
+// value, claims a version the server has not reached, or is older than the staleness bound is
+// rejected, counted under its cause, and changes nothing. receive() never throws for a push's
+// content. Not thread-safe: a transport serialises the calls.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rnn/compress/message.hpp"
+#include "rnn/core/parameters.hpp"
+#include "rnn/server/step_policy.hpp"
+#include "rnn/train/optimizer.hpp"
+
+namespace rnn {
+
+// Why a push was rejected, or that it was applied.
+enum class PushOutcome : std::uint8_t { applied, malformed, non_finite, from_the_future, too_stale };
+inline constexpr std::size_t push_outcome_count = 5;
+[[nodiscard]] std::string_view to_string(PushOutcome outcome);
+
+enum class ServerRule : std::uint8_t { sgd, momentum, adam };
+[[nodiscard]] ServerRule parse_server_rule(std::string_view name);  // "sgd", "momentum", "adam"
+[[nodiscard]] std::string_view to_string(ServerRule rule);
+
+struct ServerOptions {
+  StepPolicy policy = StepPolicy::per_parameter_staleness;
+  ServerRule rule = ServerRule::sgd;
+  float learning_rate = 0.05F;
+  float momentum = 0.9F;  // momentum rule
+  float beta1 = 0.9F;     // adam
+  float beta2 = 0.999F;   // adam
+  float epsilon = 1e-7F;  // adam
+  std::size_t max_delay = 10000;
+  // Step multiplier per segment, matched by name prefix ("rnl" matches "rnl1.w_plus"); the first
+  // match wins, unmatched segments use 1.
+  std::vector<std::pair<std::string, float>> segment_multipliers;
+};
+
+// Parses "PREFIX=X,PREFIX=X…" (X finite and > 0). Throws rnn::Error naming the spec.
+[[nodiscard]] std::vector<std::pair<std::string, float>> parse_segment_multipliers(std::string_view spec);
+
+struct PushReceipt {
+  PushOutcome outcome = PushOutcome::malformed;
+  std::uint32_t worker = 0;  // as the push claims it (0 if it did not decode)
+  std::uint64_t delay = 0;   // server version − the push's base version
+  std::size_t entries = 0;   // entries applied
+  double tau_sum = 0.0;      // Σ τ_i over the applied entries (per-parameter policy), else delay · entries
+  std::string reason;        // for rejections: what was wrong
+};
+
+struct ServerCounters {
+  std::array<std::uint64_t, push_outcome_count> pushes{};  // by outcome
+  std::uint64_t ingress_bytes = 0;                         // every push received, rejected ones too
+  [[nodiscard]] std::uint64_t received() const;
+  [[nodiscard]] std::uint64_t rejected() const { return received() - applied(); }
+  [[nodiscard]] std::uint64_t applied() const { return pushes[static_cast<std::size_t>(PushOutcome::applied)]; }
+};
+
+class ParameterServer {
+ public:
+  ParameterServer(const ParameterLayout& layout, std::vector<float> initial, const ServerOptions& options);
+  ~ParameterServer();
+  ParameterServer(const ParameterServer&) = delete;
+  ParameterServer& operator=(const ParameterServer&) = delete;
+  ParameterServer(ParameterServer&&) = delete;
+  ParameterServer& operator=(ParameterServer&&) = delete;
+
+  PushReceipt receive(std::span<const std::uint8_t> bytes);
+
+  [[nodiscard]] std::uint64_t version() const;
+  [[nodiscard]] std::span<const float> parameters() const { return params_; }
+  [[nodiscard]] const ParameterLayout& layout() const { return layout_; }
+  [[nodiscard]] const ServerCounters& counters() const { return counters_; }
+  [[nodiscard]] const ServerOptions& options() const { return options_; }
+  [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
+  void set_learning_rate(float learning_rate);
+
+ private:
+  const ParameterLayout& layout_;
+  ServerOptions options_;
+  std::vector<float> params_;
+  std::unique_ptr<ServerStep> step_;
+  Message message_;  // decode buffer, reused
+  ServerCounters counters_;
+};
+
+}  // namespace rnn
