@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "async_command.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/gemm.hpp"
 #include "rnn/data/dataset.hpp"
@@ -64,12 +65,15 @@ struct Cli {
   bool seed_init = false;
   std::size_t train_limit = 0;
   bool no_progress = false;
+  std::string trainer = "sync";
+  rnn::app::AsyncCli async;
 };
 
 int run(const Cli& cli, const CLI::App& app) {
   if (cli.threads > 0) {
+    // (Not Eigen::setNbThreads: it would fix the thread count for every thread of the process, the
+    // asynchronous trainer's pool included; Eigen follows each thread's OpenMP limit by default.)
     omp_set_num_threads(cli.threads);
-    Eigen::setNbThreads(cli.threads);
   }
   const int threads = Eigen::nbThreads();
 
@@ -120,6 +124,22 @@ int run(const Cli& cli, const CLI::App& app) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print("test loss {:.4f}  test accuracy {:.2f}%  ({:.1f} s)\n", e.loss, 100.0 * e.accuracy, s);
     return 0;
+  }
+
+  if (cli.trainer == "async") {
+    rnn::app::AsyncCommon common;
+    common.dataset = cli.dataset;
+    common.batch = cli.batch;
+    common.lr = cli.lr;
+    common.lr_decay = cli.lr_decay;
+    common.momentum = cli.momentum;
+    common.seed = cli.seed;
+    common.threads = cli.threads;
+    common.out = cli.out;
+    common.progress = !cli.no_progress;
+    const int code = rnn::app::run_async_command(cli.async, common, *model, params, data);
+    if (!cli.save.empty()) rnn::save_model(cli.save, *model, model_options, params);
+    return code;
   }
 
   const Recipe recipe = default_recipe(model->name());
@@ -238,6 +258,11 @@ int main(int argc, char** argv) {
   app.add_option("--train-limit", cli.train_limit, "Use only the first N training images (0: all)")
       ->capture_default_str();
   app.add_flag("--no-progress", cli.no_progress, "Do not draw the progress bar");
+  app.add_option("--trainer", cli.trainer,
+                 "sync: data-parallel training on this machine; async: a parameter server and many emulated workers")
+      ->check(CLI::IsMember({"sync", "async"}))
+      ->capture_default_str();
+  rnn::app::add_async_options(app, cli.async);
   app.callback([&] {
     if (cli.eval_only && cli.load.empty()) throw CLI::ValidationError("--eval-only", "needs --load MODEL");
   });
