@@ -1,22 +1,29 @@
 // rnnl-train: train a model by name on MNIST or Fashion-MNIST, print a line per epoch, write
 // metrics (JSON Lines / CSV) and a model file. Exit codes: 0 success, 1 runtime error (bad data,
-// bad model file, divergence), 2 bad command line (every CLI11 parse error is mapped to 2).
+// bad model file, divergence), 2 bad command line: every CLI11 parse error, a value that is not a
+// plain decimal number in range (apps/option_checks.hpp), and an option that would have no effect.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "async_command.hpp"
+#include "option_checks.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/gemm.hpp"
 #include "rnn/data/dataset.hpp"
+#include "rnn/models/defaults.hpp"
 #include "rnn/models/model_file.hpp"
 #include "rnn/models/registry.hpp"
 #include "rnn/train/metrics_writer.hpp"
@@ -24,23 +31,6 @@
 #include "rnn/train/trainer.hpp"
 
 namespace {
-
-// Defaults chosen per model family by measurement (README, "Training defaults"): RNL stacks have
-// gradients an order of magnitude smaller than ReLU networks and want a larger Adam step.
-struct Recipe {
-  float learning_rate;
-  float lr_decay;
-  int batch;
-  float dropout;
-  float output_scale = 5.0F;  // logits = scale · q for models whose output is a probability q
-};
-
-Recipe default_recipe(const std::string& model) {
-  if (model == "rnl_deep" || model == "rnl_hybrid" || model == "cnn_rnl") return {3e-3F, 0.8F, 128, 0.0F};
-  if (model == "gelenbe_ff") return {3e-3F, 0.8F, 128, 0.0F, 10.0F};
-  if (model == "cnn") return {1e-3F, 0.5F, 32, 0.25F};
-  return {1e-3F, 0.7F, 128, 0.0F};
-}
 
 struct Cli {
   std::string model = "rnl_deep";
@@ -69,6 +59,91 @@ struct Cli {
   rnn::app::AsyncCli async;
 };
 
+// A command line that parses but asks for something that cannot apply (an option the model has
+// no use for): exit code 2, like a parse error.
+class UsageError : public std::runtime_error {
+ public:
+  UsageError(std::string_view option, std::string_view problem)
+      : std::runtime_error(fmt::format("{}: {}", option, problem)) {}
+};
+
+// "32 for cnn; 128 otherwise": a per-model default (rnn/models/defaults.hpp) for --help, so the
+// help text cannot drift from the values used.
+template <typename T>
+std::string per_model_default(T rnn::TrainingDefaults::*field) {
+  std::map<std::string, std::vector<std::string>> models_by_value;
+  for (const std::string& name : rnn::model_names()) {
+    models_by_value[fmt::format("{}", rnn::training_defaults(name).*field)].push_back(name);
+  }
+  const auto most_common =
+      std::max_element(models_by_value.begin(), models_by_value.end(),
+                       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  std::string text;
+  for (auto it = models_by_value.begin(); it != models_by_value.end(); ++it) {
+    if (it != most_common) text += fmt::format("{} for {}; ", it->first, fmt::join(it->second, ", "));
+  }
+  return text + most_common->first + (models_by_value.size() > 1 ? " otherwise" : "");
+}
+
+bool has_layer(const rnn::Model& model, std::initializer_list<std::string_view> kinds) {
+  return std::any_of(model.layers().begin(), model.layers().end(), [&](const auto& layer) {
+    return std::find(kinds.begin(), kinds.end(), layer->kind()) != kinds.end();
+  });
+}
+
+// A model option given for a model without the part it sets would be silently ignored.
+void refuse_unused_model_options(const CLI::App& app, const rnn::Model& model, const rnn::ModelOptions& options) {
+  const auto refuse = [&](std::string_view option, std::string_view missing) {
+    throw UsageError(option,
+                     fmt::format("model {} has no {}, so the option would have no effect", model.name(), missing));
+  };
+  if (app.count("--output-scale") > 0 && !has_layer(model, {"scale"})) {
+    refuse("--output-scale", "probability output to scale");
+  }
+  if (app.count("--dropout") > 0 && options.dropout > 0.0F && !has_layer(model, {"dropout"})) {
+    refuse("--dropout", "dropout layer");
+  }
+  if (app.count("--rnl-init") > 0 && !has_layer(model, {"rnl"})) refuse("--rnl-init", "Random Neural Layer");
+  if (app.count("--rnl-gain") > 0 && !has_layer(model, {"rnl"})) refuse("--rnl-gain", "Random Neural Layer");
+  if (app.count("--seed-init") > 0 && !has_layer(model, {"dense", "conv2d"})) {
+    refuse("--seed-init", "dense or convolution layer");
+  }
+}
+
+// Options that parse but cannot apply together. Each would otherwise be silently ignored.
+void check_combinations(const Cli& cli, const CLI::App& app) {
+  if (cli.eval_only && cli.load.empty()) throw CLI::ValidationError("--eval-only", "needs --load MODEL");
+  if (cli.eval_only) {
+    // Evaluation writes nothing and trains nothing.
+    for (const char* option : {"--save", "--out", "--epochs", "--batch", "--optimizer", "--lr", "--lr-decay",
+                               "--momentum", "--seed", "--train-limit"}) {
+      if (app.count(option) > 0) {
+        throw CLI::ValidationError(option, "has no effect with --eval-only, which only evaluates the loaded model");
+      }
+    }
+  }
+  if (!cli.load.empty()) {
+    for (const char* option : {"--dropout", "--output-scale", "--rnl-init", "--rnl-gain", "--seed-init"}) {
+      if (app.count(option) > 0) {
+        throw CLI::ValidationError(
+            option, fmt::format("cannot change a loaded model: the model file {} fixes its dropout, output scale and "
+                                "initialisation",
+                                cli.load));
+      }
+    }
+  }
+  for (const auto& [option, value] :
+       {std::pair{"--data-dir", &cli.data_dir}, std::pair{"--out", &cli.out}, std::pair{"--save", &cli.save}}) {
+    if (app.count(option) > 0 && value->empty()) throw CLI::ValidationError(option, "needs a path, got an empty one");
+  }
+  if (app.count("--momentum") > 0 && cli.optimizer != "sgd") {
+    throw CLI::ValidationError("--momentum", fmt::format("applies only to --optimizer sgd, not {}", cli.optimizer));
+  }
+  if (app.count("--rnl-gain") > 0 && cli.rnl_init == "keras") {
+    throw CLI::ValidationError("--rnl-gain", "applies only to --rnl-init scaled (keras draws from U[0, 0.2])");
+  }
+}
+
 int run(const Cli& cli, const CLI::App& app) {
   if (cli.threads > 0) {
     // (Not Eigen::setNbThreads: it would fix the thread count for every thread of the process, the
@@ -90,13 +165,15 @@ int run(const Cli& cli, const CLI::App& app) {
       throw rnn::Error(fmt::format("{} holds a {} model but --model {} was given", cli.load, model->name(), cli.model));
     }
   } else {
-    model_options.output_scale = cli.output_scale.value_or(default_recipe(cli.model).output_scale);
-    model_options.dropout = cli.dropout.value_or(default_recipe(cli.model).dropout);
+    model_options = rnn::default_model_options(cli.model);
+    if (cli.output_scale) model_options.output_scale = *cli.output_scale;
+    if (cli.dropout) model_options.dropout = *cli.dropout;
     model_options.rnl.init = cli.rnl_init == "keras" ? rnn::RnlInit::keras_uniform : rnn::RnlInit::scaled_uniform;
     model_options.rnl.gain = cli.rnl_gain;
     model_options.seed_init = cli.seed_init;
     model_options.seed = cli.seed;
     model = rnn::make_model(cli.model, model_options);
+    refuse_unused_model_options(app, *model, model_options);
     params = model->initial_parameters(cli.seed);
   }
 
@@ -106,13 +183,12 @@ int run(const Cli& cli, const CLI::App& app) {
   try {
     data = rnn::load_idx_dataset(dir);
   } catch (const rnn::Error& e) {
-    throw rnn::Error(fmt::format("{}\n  {} not found or unreadable in {}; to fetch it: {}", e.what(), cli.dataset,
-                                 dir.string(), rnn::fetch_hint(cli.dataset)));
+    throw rnn::Error(fmt::format("{} (to fetch {}: {}{})", e.what(), cli.dataset, rnn::fetch_hint(cli.dataset),
+                                 cli.data_dir.empty() ? "; or give --data-dir DIR" : ""));
   }
-  if (data.train.shape.size() != model->input_shape().size()) {
-    throw rnn::Error(fmt::format("{}: images have {} pixels, model {} expects {}", dir.string(),
-                                 data.train.shape.size(), model->name(), model->input_shape().size()));
-  }
+  // train() and evaluate() check this too; checked here, it fails before anything is printed.
+  if (!cli.eval_only) rnn::check_fits(*model, data.train);
+  rnn::check_fits(*model, data.test);
 
   fmt::print("rnnl-train: {} ({} parameters) on {} ({} train / {} test) from {}, {} thread(s), {} products\n",
              model->name(), model->parameter_count(), cli.dataset, data.train.size(), data.test.size(), dir.string(),
@@ -142,18 +218,19 @@ int run(const Cli& cli, const CLI::App& app) {
     return code;
   }
 
-  const Recipe recipe = default_recipe(model->name());
+  const rnn::TrainingDefaults defaults = rnn::training_defaults(model->name());
   rnn::OptimizerOptions opt;
   opt.kind = rnn::parse_optimizer(cli.optimizer);
-  opt.learning_rate = cli.lr.value_or(opt.kind == rnn::OptimizerKind::sgd ? 0.1F : recipe.learning_rate);
+  opt.learning_rate =
+      cli.lr.value_or(opt.kind == rnn::OptimizerKind::sgd ? defaults.sgd_learning_rate : defaults.learning_rate);
   opt.momentum = cli.momentum;
   auto optimizer = rnn::make_optimizer(opt, model->layout());
 
   rnn::TrainOptions train_options;
   train_options.epochs = cli.epochs;
-  train_options.batch = cli.batch.value_or(recipe.batch);
+  train_options.batch = cli.batch.value_or(defaults.batch);
   train_options.seed = cli.seed;
-  train_options.lr_decay = cli.lr_decay.value_or(recipe.lr_decay);
+  train_options.lr_decay = cli.lr_decay.value_or(defaults.lr_decay);
   train_options.train_limit = cli.train_limit;
   train_options.progress = !cli.no_progress;
 
@@ -202,6 +279,9 @@ int run(const Cli& cli, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using rnn::TrainingDefaults;
+  using rnn::cli::FiniteRange;
+  using rnn::cli::WholeNumber;
   Cli cli;
   CLI::App app{
       "Train a Random Neural Network (or a baseline) on MNIST / Fashion-MNIST.\n"
@@ -216,24 +296,28 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", cli.data_dir,
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
-  app.add_option("--epochs", cli.epochs, "Training epochs")->check(CLI::Range(0, 100000))->capture_default_str();
-  app.add_option("--batch", cli.batch, "Mini-batch size (default: 32 for cnn, 128 otherwise)")
-      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--epochs", cli.epochs, "Training epochs")->check(WholeNumber(0, 100000))->capture_default_str();
+  app.add_option("--batch", cli.batch, "Mini-batch size (default: " + per_model_default(&TrainingDefaults::batch) + ")")
+      ->check(WholeNumber(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))
       ->capture_default_str();
-  app.add_option("--lr", cli.lr, "Learning rate (default: 3e-3 for RNL models, 1e-3 otherwise; 0.1 for sgd)")
-      ->check(CLI::Range(1e-9, 1e3));
-  app.add_option(
-         "--lr-decay", cli.lr_decay,
-         "Learning-rate multiplier applied after each epoch (default: 0.8 for RNL models, 0.5 for cnn, 0.7 otherwise)")
-      ->check(CLI::Range(1e-6, 1.0));
-  app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD)")
-      ->check(CLI::Range(0.0, 0.999999))
+  app.add_option("--lr", cli.lr,
+                 "Learning rate (default with adam or rmsprop: " + per_model_default(&TrainingDefaults::learning_rate) +
+                     "; with sgd: " + per_model_default(&TrainingDefaults::sgd_learning_rate) + ")")
+      ->check(FiniteRange(1e-9, 1e3));
+  app.add_option("--lr-decay", cli.lr_decay,
+                 "Learning-rate multiplier applied after each epoch (default: " +
+                     per_model_default(&TrainingDefaults::lr_decay) + ")")
+      ->check(FiniteRange(1e-6, 1.0));
+  app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD); only with --optimizer sgd")
+      ->check(FiniteRange(0.0, 0.999999))
       ->capture_default_str();
-  app.add_option("--seed", cli.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
+  app.add_option("--seed", cli.seed, "Seed for initialisation, shuffling and dropout")
+      ->check(WholeNumber(0, std::numeric_limits<std::uint64_t>::max()))
+      ->capture_default_str();
   app.add_option("--threads", cli.threads, "Worker threads (0: all cores)")
-      ->check(CLI::Range(0, 1024))
+      ->check(WholeNumber(0, 1024))
       ->capture_default_str();
   app.add_option("--out", cli.out, "Per-epoch metrics, .jsonl or .csv");
   app.add_option("--save", cli.save, "Write the trained model here (versioned, checksummed)");
@@ -241,21 +325,23 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_flag("--eval-only", cli.eval_only, "With --load: only report test loss and accuracy");
   app.add_option("--output-scale", cli.output_scale,
-                 "Models whose output is a probability q (RNL, gelenbe_ff): logits = scale * q [5; gelenbe_ff 10]")
-      ->check(CLI::Range(1e-3, 1e3))
-      ->capture_default_str();
-  app.add_option("--dropout", cli.dropout,
-                 "Dropout rate after hidden dense/RNL layers (default: 0.25 for cnn, 0 otherwise)")
-      ->check(CLI::Range(0.0, 0.95));
+                 "Models whose output is a probability q (RNL, gelenbe_ff): logits = scale * q (default: " +
+                     per_model_default(&TrainingDefaults::output_scale) + ")")
+      ->check(FiniteRange(1e-3, 1e3));
+  app.add_option(
+         "--dropout", cli.dropout,
+         "Dropout rate after hidden dense/RNL layers (default: " + per_model_default(&TrainingDefaults::dropout) + ")")
+      ->check(FiniteRange(0.0, 0.95));
   app.add_option("--rnl-init", cli.rnl_init, "RNL weights: scaled (U[0, gain/sqrt(fan_in)]) or keras (U[0, 0.2])")
       ->check(CLI::IsMember({"scaled", "keras"}))
       ->capture_default_str();
   app.add_option("--rnl-gain", cli.rnl_gain, "Gain of the scaled RNL initialisation")
-      ->check(CLI::Range(1e-3, 100.0))
+      ->check(FiniteRange(1e-3, 100.0))
       ->capture_default_str();
   app.add_flag("--seed-init", cli.seed_init,
                "Dense/conv weights ~ truncated normal(0.1), biases 0.1, as AdaComp's code");
   app.add_option("--train-limit", cli.train_limit, "Use only the first N training images (0: all)")
+      ->check(WholeNumber(0, std::numeric_limits<std::size_t>::max()))
       ->capture_default_str();
   app.add_flag("--no-progress", cli.no_progress, "Do not draw the progress bar");
   app.add_option("--trainer", cli.trainer,
@@ -263,8 +349,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sync", "async"}))
       ->capture_default_str();
   rnn::app::add_async_options(app, cli.async);
-  app.callback([&] {
-    if (cli.eval_only && cli.load.empty()) throw CLI::ValidationError("--eval-only", "needs --load MODEL");
+  app.callback([&] { check_combinations(cli, app); });
+  // One line, in the form of the runtime errors.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("rnnl-train: error: {} (see --help)\n", e.what());
   });
 
   try {
@@ -275,6 +363,9 @@ int main(int argc, char** argv) {
   }
   try {
     return run(cli, app);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "rnnl-train: error: {} (see --help)\n", e.what());
+    return 2;
   } catch (const rnn::Error& e) {
     fmt::print(stderr, "rnnl-train: error: {}\n", e.what());
     return 1;

@@ -1,11 +1,13 @@
 // Which of this machine's two placements a throughput measurement ran in.
 //
-// On the shared 2-vCPU machines this project is measured on, the hypervisor sometimes runs the two
-// vCPUs on cores that share a cache and sometimes on cores that do not, for minutes at a time.
-// Data-parallel training moves every parameter between the cores at every step (one thread's
-// optimizer writes a row, the other thread's forward pass reads it): `rnl_deep` trained at 19-20 k
-// instead of 29-31 k samples/s in the second placement until the trainer learnt to evict the rows
-// it reads but does not own (rnn/core/cache.hpp); now 26-27 k. Compute-bound code does not change.
+// On the shared 2-vCPU machines this project is measured on (Debian 12 VMs, the CI machine type),
+// the hypervisor sometimes runs the two vCPUs on cores that share a cache and sometimes on cores
+// that do not, for minutes at a time. Data-parallel training moves every parameter between the
+// cores at every step (one thread's optimizer writes a row, the other thread's forward pass reads
+// it). Without a shared cache, `rnl_deep` trains at 19-20 k samples/s if the readers keep those
+// rows cached and at 26-27 k with the trainer's eviction of the rows a thread reads but does not
+// own (rnn/core/cache.hpp), against 29-31 k with a shared cache (2026-11-28; docs/performance.md).
+// Compute-bound code does not change.
 //
 // The probe times what differs: rnl_deep's Adam pass, each of two threads updating its half of
 // the parameters block by block as the trainer does, (a) on its own and (b) right after the other

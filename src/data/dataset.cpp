@@ -92,6 +92,7 @@ Split load_split(const fs::path& images_path, const fs::path& labels_path) {
   d.labels = labels.data;
   d.shape = Shape{static_cast<int>(rows), static_cast<int>(cols), 1};
   d.classes = kClasses;
+  d.source = images_path;
   return split;
 }
 
@@ -157,7 +158,7 @@ fs::path default_data_dir(const std::string& dataset) {
 std::string fetch_hint(const std::string& dataset) {
   check_dataset_name(dataset);
   if (dataset == "mnist") return "bash data/fetch-mnist.sh";
-  return "apt-get install dataset-fashion-mnist (or pass --data-dir)";
+  return "apt-get install dataset-fashion-mnist";
 }
 
 void gather_batch(const Dataset& from, std::span<const std::size_t> indices, Matrix& images,

@@ -1,5 +1,8 @@
 #include "rnn/models/registry.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
@@ -65,6 +68,25 @@ class Builder {
   std::unique_ptr<Model> model_;
 };
 
+// NaN passes every comparison, so each test is written to fail for it.
+void check_options(std::string_view name, const ModelOptions& o) {
+  if (!(o.input.height > 0 && o.input.width > 0 && o.input.channels > 0)) {
+    throw Error(fmt::format("model {}: input shape {}x{}x{} is not positive", name, o.input.height, o.input.width,
+                            o.input.channels));
+  }
+  if (o.classes <= 0) throw Error(fmt::format("model {}: class count must be positive, got {}", name, o.classes));
+  if (!(o.dropout >= 0.0F && o.dropout < 1.0F)) {
+    throw Error(fmt::format("model {}: dropout rate must be in [0, 1), got {}", name, o.dropout));
+  }
+  if (!(std::isfinite(o.output_scale) && o.output_scale > 0.0F)) {
+    throw Error(fmt::format("model {}: output scale must be a positive finite number, got {}", name, o.output_scale));
+  }
+  if (!(std::isfinite(o.rnl.gain) && o.rnl.gain > 0.0F)) {
+    throw Error(
+        fmt::format("model {}: RNL initialisation gain must be a positive finite number, got {}", name, o.rnl.gain));
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& model_names() {
@@ -74,6 +96,11 @@ const std::vector<std::string>& model_names() {
 }
 
 std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options) {
+  const auto& names = model_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    throw Error(fmt::format("unknown model '{}' (choose one of: {})", name, fmt::join(names, ", ")));
+  }
+  check_options(name, options);
   Builder b(std::string(name), options);
   const int classes = options.classes;
   if (name == "rnl_deep") {
@@ -94,7 +121,7 @@ std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& opt
   } else if (name == "nuclei") {
     b.nuclei(kHidden).dense(classes, WeightInit::glorot_uniform);
   } else {
-    throw Error(fmt::format("unknown model '{}' (choose one of: {})", name, fmt::join(model_names(), ", ")));
+    throw Error(fmt::format("model '{}' is registered but has no construction", name));
   }
   return b.done();
 }

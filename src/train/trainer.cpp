@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -18,8 +19,40 @@
 
 namespace rnn {
 
+namespace {
+
+std::string describe(const Shape& s) {
+  return fmt::format("{}x{}x{}", s.height, s.width, s.channels);
+}
+
+}  // namespace
+
+void check_fits(const Model& model, const Dataset& data) {
+  const std::string source = data.source.empty() ? std::string("in-memory dataset") : data.source.string();
+  if (data.shape != model.input_shape()) {
+    throw Error(fmt::format("{}: images are {} (rows x cols x channels) but model {} takes {}", source,
+                            describe(data.shape), model.name(), describe(model.input_shape())));
+  }
+  if (data.images.rows() > 0 && data.images.cols() != data.shape.size()) {
+    throw Error(fmt::format("{}: images of shape {} should hold {} values each, but hold {}", source,
+                            describe(data.shape), data.shape.size(), data.images.cols()));
+  }
+  if (static_cast<std::size_t>(data.images.rows()) != data.labels.size()) {
+    throw Error(fmt::format("{}: {} images but {} labels", source, data.images.rows(), data.labels.size()));
+  }
+  // A bad label would otherwise throw inside a parallel region, where an exception cannot be caught.
+  const auto classes = static_cast<std::size_t>(model.output_shape().size());
+  for (std::size_t i = 0; i < data.labels.size(); ++i) {
+    if (data.labels[i] >= classes) {
+      throw Error(fmt::format("{}: label {} of image {} is not a class of model {} ({} outputs)", source,
+                              data.labels[i], i, model.name(), classes));
+    }
+  }
+}
+
 Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch) {
   if (batch <= 0) throw Error(fmt::format("batch size must be positive, got {}", batch));
+  check_fits(model, data);
   const auto n = static_cast<Eigen::Index>(data.size());
   const Eigen::Index batches = (n + batch - 1) / batch;
   const int threads =
@@ -141,6 +174,11 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
                                 const std::function<void(const EpochMetrics&)>& on_epoch) {
   if (options.batch <= 0) throw Error(fmt::format("batch size must be positive, got {}", options.batch));
   if (options.epochs < 0) throw Error(fmt::format("epochs must be non-negative, got {}", options.epochs));
+  if (!(std::isfinite(options.lr_decay) && options.lr_decay > 0.0F)) {
+    throw Error(fmt::format("learning-rate decay must be a positive finite number, got {}", options.lr_decay));
+  }
+  check_fits(model, data.train);
+  check_fits(model, data.test);
   const std::size_t n_train =
       options.train_limit > 0 ? std::min(options.train_limit, data.train.size()) : data.train.size();
   if (n_train == 0) throw Error("the training set is empty");
@@ -180,14 +218,6 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
     sources[layer].reserve(shards.size());
   }
   optimizer.check_size(params, {});
-  // A bad label would throw inside the parallel region below, where an exception cannot be caught.
-  const auto classes = static_cast<std::size_t>(model.output_shape().size());
-  for (const std::uint8_t label : data.train.labels) {
-    if (label >= classes) {
-      throw Error(
-          fmt::format("training label {} is not a class of model {} ({} outputs)", label, model.name(), classes));
-    }
-  }
   std::vector<EpochMetrics> history;
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -245,7 +275,8 @@ std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, 
       for (const Shard& s : shards) loss += s.loss;
       if (!std::isfinite(loss.loss)) {  // (then `diverged` was set, and no update was applied)
         throw Error(
-            fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower --lr?)", loss.loss, epoch, b + 1));
+            fmt::format("training diverged: loss is {} at epoch {}, batch {}; the learning rate may be too high",
+                        loss.loss, epoch, b + 1));
       }
       seen += loss;
       if (bar.due(b + 1)) bar.update(b + 1, fmt::format("loss {:.4f} acc {:.4f}", seen.mean_loss(), seen.accuracy()));

@@ -53,6 +53,74 @@ expect_error 2 "dataset" -- "$train" --dataset cifar --data-dir "$work/data"
 expect_error 2 "eval-only" -- "$train" --eval-only --data-dir "$work/data"
 expect_error 2 "not expected" -- "$train" --frobnicate
 
+# Non-finite and non-decimal values for every floating option: NaN passes a range check made
+# with < and >, so each must be refused by name, never trained with.
+for option in --lr --lr-decay --momentum --output-scale --dropout --rnl-gain; do
+  for value in nan inf -inf; do
+    expect_error 2 "$option: '$value' is not a finite number" -- "$train" --optimizer sgd "$option" "$value" --data-dir "$work/data"
+  done
+done
+expect_error 2 "--lr: '0x1p-3' is not a decimal number" -- "$train" --lr 0x1p-3 --data-dir "$work/data"
+expect_error 2 "--lr: ' 1e-3' is not a decimal number" -- "$train" --lr " 1e-3" --data-dir "$work/data"
+expect_error 2 "--lr: 1e400 is outside" -- "$train" --lr 1e400 --data-dir "$work/data"
+expect_error 2 "--lr: 1e-400 is outside" -- "$train" --lr 1e-400 --data-dir "$work/data"
+expect_error 2 "--dropout: 0.96 is outside" -- "$train" --dropout 0.96 --data-dir "$work/data"
+
+# Integer options: no wrapping, saturating, octal, hex, exponents or blanks.
+expect_error 2 "--train-limit: '-5' is not a whole number" -- "$train" --train-limit -5 --data-dir "$work/data"
+expect_error 2 "--train-limit: '1.5' is not a whole number" -- "$train" --train-limit 1.5 --data-dir "$work/data"
+expect_error 2 "--seed: 99999999999999999999 is outside" -- "$train" --seed 99999999999999999999 --data-dir "$work/data"
+expect_error 2 "--seed: 18446744073709551616 is outside" -- "$train" --seed 18446744073709551616 --data-dir "$work/data"
+expect_error 2 "--seed: '-1' is not a whole number" -- "$train" --seed -1 --data-dir "$work/data"
+expect_error 2 "--seed: '0x10' is not a whole number" -- "$train" --seed 0x10 --data-dir "$work/data"
+expect_error 2 "--epochs: '1e3' is not a whole number" -- "$train" --epochs 1e3 --data-dir "$work/data"
+expect_error 2 "--epochs: ' 3' is not a whole number" -- "$train" --epochs " 3" --data-dir "$work/data"
+expect_error 2 "--epochs: '+3' is not a whole number" -- "$train" --epochs +3 --data-dir "$work/data"
+expect_error 2 "--threads: '-1' is not a whole number" -- "$train" --threads -1 --data-dir "$work/data"
+expect_error 2 "--threads: 1025 is outside" -- "$train" --threads 1025 --data-dir "$work/data"
+expect_error 2 "--batch: '010' has a leading zero" -- "$train" --batch 010 --data-dir "$work/data"
+expect_error 2 "--batch: 0 is outside" -- "$train" --batch 0 --data-dir "$work/data"
+# The largest seed is a seed, not an error.
+"$train" --model mlp --data-dir "$work/data" --epochs 0 --seed 18446744073709551615 >"$work/maxseed" 2>&1 ||
+  { fail "--seed 2^64-1 refused"; cat "$work/maxseed"; }
+grep -q "seed 18446744073709551615" "$work/maxseed" || fail "--seed 2^64-1 not used as given"
+
+# Options that would be silently ignored.
+expect_error 2 "--save: has no effect with --eval-only" -- \
+  "$train" --load "$work/model.bin" --eval-only --save "$work/evalsave.bin" --data-dir "$work/data"
+[ -e "$work/evalsave.bin" ] && fail "--eval-only --save wrote a file"
+expect_error 2 "--out: has no effect with --eval-only" -- \
+  "$train" --load "$work/model.bin" --eval-only --out "$work/eval.jsonl" --data-dir "$work/data"
+[ -e "$work/eval.jsonl" ] && fail "--eval-only --out wrote a file"
+expect_error 2 "--epochs: has no effect with --eval-only" -- \
+  "$train" --load "$work/model.bin" --eval-only --epochs 3 --data-dir "$work/data"
+for option in "--dropout 0.1" "--output-scale 3" "--rnl-init keras" "--rnl-gain 1" "--seed-init"; do
+  # shellcheck disable=SC2086 # (option and value are two words)
+  expect_error 2 "${option%% *}: cannot change a loaded model: the model file .*model.bin fixes" -- \
+    "$train" --load "$work/model.bin" $option --epochs 1 --data-dir "$work/data"
+done
+expect_error 2 "--momentum: applies only to --optimizer sgd" -- "$train" --momentum 0.5 --data-dir "$work/data"
+expect_error 2 "--rnl-gain: applies only to --rnl-init scaled" -- \
+  "$train" --rnl-init keras --rnl-gain 1 --data-dir "$work/data"
+expect_error 2 "--output-scale: model mlp has no probability output" -- \
+  "$train" --model mlp --output-scale 3 --data-dir "$work/data" --epochs 1
+expect_error 2 "--dropout: model gelenbe_ff has no dropout layer" -- \
+  "$train" --model gelenbe_ff --dropout 0.2 --data-dir "$work/data" --epochs 1
+expect_error 2 "--rnl-init: model cnn has no Random Neural Layer" -- \
+  "$train" --model cnn --rnl-init keras --data-dir "$work/data" --epochs 1
+expect_error 2 "--seed-init: model rnl_deep has no dense or convolution layer" -- \
+  "$train" --model rnl_deep --seed-init --data-dir "$work/data" --epochs 1
+expect_error 2 "--out: needs a path" -- "$train" --out "" --data-dir "$work/data"
+expect_error 2 "--save: needs a path" -- "$train" --save "" --data-dir "$work/data"
+expect_error 2 "--data-dir: needs a path" -- "$train" --data-dir ""
+
+# Images of another shape with the same pixel count (14x56 = 28x28) are not read as 28x28.
+"$make_data" "$work/wide" 60 20 14 56 || fail "cannot make 14x56 test data"
+expect_error 1 "wide/train-images-idx3-ubyte: images are 14x56x1 (rows x cols x channels) but model cnn takes 28x28x1" -- \
+  "$train" --model cnn --data-dir "$work/wide" --epochs 1 --no-progress
+expect_error 1 "wide/t10k-images-idx3-ubyte: images are 14x56x1 .* but model mlp takes 28x28x1" -- \
+  "$train" --load "$work/model.bin" --eval-only --data-dir "$work/wide"
+
 # Missing and bad data.
 expect_error 1 "fetch" -- "$train" --data-dir "$work/nowhere" --epochs 1
 mkdir -p "$work/bad"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rnn/core/error.hpp"
+#include "rnn/models/defaults.hpp"
 #include "rnn/models/registry.hpp"
 #include "support/gradient_check.hpp"
 
@@ -67,6 +68,61 @@ TEST_CASE("model shapes and parameter counts") {
   CHECK(rnl->layout().find("rnl1.w_plus") != nullptr);
   CHECK(rnl->layout().find("rnl3.w_minus") != nullptr);
   CHECK_THROWS_AS((void)make_model("resnet"), Error);
+}
+
+TEST_CASE("every registered model has training defaults that build it") {
+  for (const auto& name : model_names()) {
+    CAPTURE(name);
+    TrainingDefaults d;
+    REQUIRE_NOTHROW(d = training_defaults(name));
+    CHECK((d.learning_rate > 0.0F && d.learning_rate < 1.0F));
+    CHECK(d.sgd_learning_rate > 0.0F);
+    CHECK((d.lr_decay > 0.0F && d.lr_decay <= 1.0F));
+    CHECK(d.batch >= 1);
+    CHECK((d.dropout >= 0.0F && d.dropout < 1.0F));
+    CHECK(d.output_scale > 0.0F);
+    const ModelOptions options = default_model_options(name);
+    CHECK(options.dropout == d.dropout);
+    CHECK(options.output_scale == d.output_scale);
+    CHECK(make_model(name, options)->name() == name);
+  }
+  // The measured settings (README, "Training defaults, and why").
+  CHECK(training_defaults("rnl_deep").learning_rate == 3e-3F);
+  CHECK(training_defaults("rnl_deep").lr_decay == 0.8F);
+  CHECK(training_defaults("cnn").batch == 32);
+  CHECK(training_defaults("cnn").dropout == 0.25F);
+  CHECK(training_defaults("gelenbe_ff").output_scale == 10.0F);
+  CHECK(training_defaults("mlp").learning_rate == 1e-3F);
+  CHECK_THROWS_WITH_AS((void)training_defaults("resnet"), doctest::Contains("unknown model 'resnet'"), Error);
+}
+
+TEST_CASE("make_model refuses options out of range, NaN and infinities included") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const auto& name : model_names()) {
+    CAPTURE(name);
+    for (const float dropout : {nan, -0.1F, 1.0F, inf}) {
+      ModelOptions o;
+      o.dropout = dropout;
+      CHECK_THROWS_WITH_AS((void)make_model(name, o), doctest::Contains("dropout"), Error);
+    }
+    for (const float scale : {nan, inf, 0.0F, -5.0F}) {
+      ModelOptions o;
+      o.output_scale = scale;
+      CHECK_THROWS_WITH_AS((void)make_model(name, o), doctest::Contains("output scale"), Error);
+    }
+    for (const float gain : {nan, inf, 0.0F}) {
+      ModelOptions o;
+      o.rnl.gain = gain;
+      CHECK_THROWS_WITH_AS((void)make_model(name, o), doctest::Contains("gain"), Error);
+    }
+    ModelOptions no_classes;
+    no_classes.classes = 0;
+    CHECK_THROWS_AS((void)make_model(name, no_classes), Error);
+    ModelOptions no_input;
+    no_input.input = Shape{0, 28, 1};
+    CHECK_THROWS_AS((void)make_model(name, no_input), Error);
+  }
 }
 
 TEST_CASE("whole-model gradients match finite differences") {

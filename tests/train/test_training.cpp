@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "rnn/core/error.hpp"
 #include "rnn/models/registry.hpp"
@@ -188,7 +190,10 @@ TEST_CASE("a NaN loss stops training with an error naming the epoch") {
     train(*model, params, *opt, data, options);
     FAIL("training with a NaN parameter did not fail");
   } catch (const Error& e) {
-    CHECK(std::string(e.what()).find("epoch 1") != std::string::npos);
+    const std::string message = e.what();
+    CHECK(message.find("epoch 1") != std::string::npos);
+    CHECK(message.find("learning rate") != std::string::npos);
+    CHECK(message.find("--") == std::string::npos);  // the library names no command-line flag
   }
   // The failed step was not applied: every other parameter is as it was, and finite.
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -205,6 +210,75 @@ TEST_CASE("a label outside the model's classes is refused before training") {
   TrainOptions options;
   options.progress = false;
   CHECK_THROWS_WITH_AS(train(*model, params, *opt, data, options), doctest::Contains("label 10"), Error);
+}
+
+TEST_CASE("a learning-rate decay that is not a positive finite number is refused before training") {
+  const DatasetPair data = synthetic_pair();
+  const auto model = make_model("mlp");
+  auto opt = make_optimizer(OptimizerOptions{}, model->layout());
+  for (const float decay : {std::nanf(""), std::numeric_limits<float>::infinity(), 0.0F, -0.5F}) {
+    CAPTURE(decay);
+    auto params = model->initial_parameters(5);
+    const std::vector<float> before = params;
+    TrainOptions options;
+    options.progress = false;
+    options.lr_decay = decay;
+    CHECK_THROWS_WITH_AS(train(*model, params, *opt, data, options), doctest::Contains("decay"), Error);
+    CHECK(params == before);
+  }
+}
+
+// 14x56 images have 784 pixels, as 28x28 ones do: only the shape tells them apart.
+Dataset reshaped(Dataset d, Shape shape, const char* source) {
+  d.shape = shape;
+  d.source = source;
+  return d;
+}
+
+TEST_CASE("images whose shape is not the model's input are refused by train() and evaluate(), naming both shapes") {
+  const DatasetPair good = synthetic_pair();
+  for (const std::string name : {"cnn", "mlp", "rnl_deep"}) {
+    CAPTURE(name);
+    const auto model = make_model(name);
+    auto params = model->initial_parameters(5);
+    const std::vector<float> before = params;
+    auto opt = make_optimizer(OptimizerOptions{}, model->layout());
+    TrainOptions options;
+    options.epochs = 1;
+    options.progress = false;
+
+    DatasetPair wide_train = good;
+    wide_train.train = reshaped(good.train, {14, 56, 1}, "wide/train-images-idx3-ubyte");
+    const std::string wanted = "wide/train-images-idx3-ubyte: images are 14x56x1 (rows x cols x channels) but model " +
+                               name + " takes 28x28x1";
+    CHECK_THROWS_WITH_AS(train(*model, params, *opt, wide_train, options), wanted.c_str(), Error);
+    DatasetPair wide_test = good;
+    wide_test.test = reshaped(good.test, {14, 56, 1}, "wide/t10k-images-idx3-ubyte");
+    // Refused before the first step, not after an epoch of training.
+    CHECK_THROWS_WITH_AS(train(*model, params, *opt, wide_test, options),
+                         doctest::Contains("wide/t10k-images-idx3-ubyte: images are 14x56x1"), Error);
+    CHECK(params == before);
+    CHECK_THROWS_WITH_AS((void)evaluate(*model, params, wide_test.test, 64), doctest::Contains("takes 28x28x1"), Error);
+    // A dataset built in memory has no file to name.
+    CHECK_THROWS_WITH_AS((void)evaluate(*model, params, reshaped(good.test, {28, 28, 3}, ""), 64),
+                         doctest::Contains("in-memory dataset: images are 28x28x3"), Error);
+  }
+}
+
+TEST_CASE("evaluate() refuses a bad label or a label count that differs from the image count") {
+  const auto model = make_model("mlp");
+  const auto params = model->initial_parameters(5);
+  Dataset bad_label = test::synthetic_digits(300, 2);
+  bad_label.labels[250] = 10;  // (thrown inside the parallel region, this would end the program)
+  CHECK_THROWS_WITH_AS((void)evaluate(*model, params, bad_label, 64), doctest::Contains("label 10 of image 250"),
+                       Error);
+  Dataset short_labels = test::synthetic_digits(300, 2);
+  short_labels.labels.pop_back();
+  CHECK_THROWS_WITH_AS((void)evaluate(*model, params, short_labels, 64), doctest::Contains("300 images but 299 labels"),
+                       Error);
+  Dataset narrow = test::synthetic_digits(300, 2);
+  narrow.images.conservativeResize(300, 700);
+  CHECK_THROWS_WITH_AS((void)evaluate(*model, params, narrow, 64), doctest::Contains("hold 700"), Error);
 }
 
 }  // namespace rnn

@@ -16,6 +16,7 @@ struct Dataset {
   std::vector<std::uint8_t> labels;  // one per sample, < classes
   Shape shape;                       // per-sample shape (28, 28, 1 for MNIST)
   int classes = 10;
+  std::filesystem::path source;  // the images file it was read from (empty if built in memory)
   [[nodiscard]] std::size_t size() const { return labels.size(); }
 };
 
@@ -29,8 +30,8 @@ struct DatasetPair {
 // both splits) and labels are < 10.
 DatasetPair load_idx_dataset(const std::filesystem::path& dir);
 
-// Where the named dataset ("mnist" or "fashion-mnist") is looked for when --data-dir is not
-// given, and the command that fetches it, for error messages.
+// Where the named dataset ("mnist" or "fashion-mnist") is looked for when the caller names no
+// folder, and the command that fetches it, for error messages.
 std::filesystem::path default_data_dir(const std::string& dataset);
 std::string fetch_hint(const std::string& dataset);
 

@@ -1,6 +1,6 @@
 #pragma once
 // Dense random neural network layer ("dense nuclei"; Yin & Gelenbe, "Deep learning in multi-layer
-// architectures of dense nuclei", arXiv 1609.07160; rnn-math.md §3). Each output is a cluster of
+// architectures of dense nuclei", arXiv 1609.07160; docs/math.md §5). Each output is a cluster of
 // n soma-connected cells whose input z is added to its inhibitory rate; its excitation
 // probability is the smaller root of a q² + b q + c = 0:
 //

@@ -31,6 +31,9 @@ struct ModelOptions {
 };
 
 [[nodiscard]] const std::vector<std::string>& model_names();
+// Throws rnn::Error for an unknown name or options out of range (a dropout rate outside [0, 1), a
+// non-positive or non-finite output scale or RNL gain, a non-positive shape or class count).
+// Each model's trained-with settings are in rnn/models/defaults.hpp.
 [[nodiscard]] std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options = {});
 
 }  // namespace rnn

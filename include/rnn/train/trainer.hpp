@@ -43,13 +43,20 @@ struct EpochMetrics {
   double samples_per_second = 0.0;
 };
 
+// Throws rnn::Error, naming the data's source file and both shapes, unless `data` fits `model`:
+// its per-image shape (rows x cols x channels) is the model's input shape (a 14x56 image has
+// 784 pixels too, but a convolution would read it as 28x28), each row holds that many values,
+// there is one label per row, and every label is a class of the model's output.
+void check_fits(const Model& model, const Dataset& data);
+
 // Loss and accuracy of `params` on `data`, in evaluation mode, in batches of `batch` spread over
-// the OpenMP threads (each with its own workspace).
+// the OpenMP threads (each with its own workspace). Checks check_fits first.
 Evaluation evaluate(const Model& model, std::span<const float> params, const Dataset& data, int batch);
 
 // Trains in place; calls on_epoch after each epoch. Throws rnn::Error if the loss becomes
 // NaN or infinite (naming the epoch and batch); the parameters are then those from before the
-// failed step. Throws before training if a label is not a class of the model's output.
+// failed step. Throws before training if either split fails check_fits, or an option is out of
+// range (batch < 1, epochs < 0, lr_decay not a positive finite number).
 std::vector<EpochMetrics> train(const Model& model, std::vector<float>& params, Optimizer& optimizer,
                                 const DatasetPair& data, const TrainOptions& options,
                                 const std::function<void(const EpochMetrics&)>& on_epoch = {});
