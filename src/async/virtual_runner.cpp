@@ -35,6 +35,8 @@ struct Event {
   std::uint64_t sequence = 0;
   EventKind kind = EventKind::start;
   bool push_was_sent = false;  // interruptions: the push's upload had started, so it counts as sent and lost
+  bool computed = false;       // the event ends a computed round, whose batch loss is `loss`
+  double loss = 0.0;
 };
 
 struct Later {
@@ -94,8 +96,8 @@ class VirtualRun {
   }
 
  private:
-  void schedule(EventKind kind, double time, std::uint32_t worker, bool sent = false) {
-    events_.push(Event{time, worker, sequence_++, kind, sent});
+  void schedule(EventKind kind, double time, std::uint32_t worker) {
+    events_.push(Event{time, worker, sequence_++, kind});
   }
 
   [[nodiscard]] bool before(const Event& e, const std::pair<double, std::uint32_t>& pending) const {
@@ -134,6 +136,9 @@ class VirtualRun {
   // Returns false when the run is over.
   bool process(const Event& e) {
     const std::uint32_t w = e.worker;
+    // A round's loss counts when its round ends, in event order (not when it was computed, which
+    // depends on the pool), so the metrics' windows are the same on any number of threads.
+    if (e.computed) ctx_.metrics.round_computed(e.loss);
     switch (e.kind) {
       case EventKind::deliver: {
         ctx_.metrics.push_sent();
@@ -258,7 +263,6 @@ class VirtualRun {
     const DeviceProfile& device = devices_[w];
     const double upload_start = r.start + r.download + r.compute;
     if (!r.result.finite) return schedule(EventKind::diverge, upload_start, w);
-    ctx_.metrics.round_computed(r.result.loss);
     const double total = r.download + r.compute + upload_seconds(device, r.result.bytes);
     const double arrival = r.start + total;
     EventKind kind = EventKind::deliver;
@@ -273,7 +277,7 @@ class VirtualRun {
     if (r.crash_fraction >= 0.0) consider(EventKind::crash, r.start + r.crash_fraction * total);
     consider(EventKind::off, r.off_at);
     if (kind == EventKind::deliver && r.lost) kind = EventKind::lost;
-    schedule(kind, when, w, when >= upload_start);
+    events_.push(Event{when, w, sequence_++, kind, when >= upload_start, true, r.result.loss});
   }
 
   bool evaluate(double t) {
