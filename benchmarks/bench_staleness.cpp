@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "rnn/compress/staleness.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/staleness.hpp"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "rnn/compress/push.hpp"
-#include "rnn/compress/step_policy.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/step_policy.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "rnn/compress/push.hpp"
-#include "rnn/compress/step_policy.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/step_policy.hpp"
 
 int main() {
   const auto model = rnn::make_model("rnl_deep");

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "rnn/compress/step_policy.hpp"
 #include "rnn/core/error.hpp"
+#include "rnn/server/step_policy.hpp"
 
 namespace rnn {
 namespace {

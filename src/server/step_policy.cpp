@@ -1,4 +1,4 @@
-#include "rnn/compress/step_policy.hpp"
+#include "rnn/server/step_policy.hpp"
 
 #include <fmt/format.h>
 

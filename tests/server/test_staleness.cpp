@@ -5,10 +5,10 @@
 #include <numeric>
 #include <vector>
 
-#include "rnn/compress/staleness.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/parameters.hpp"
 #include "rnn/core/rng.hpp"
+#include "rnn/server/staleness.hpp"
 
 namespace rnn {
 

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "rnn/compress/message.hpp"
-#include "rnn/compress/staleness.hpp"
 #include "rnn/core/parameters.hpp"
+#include "rnn/server/staleness.hpp"
 
 namespace rnn {
 

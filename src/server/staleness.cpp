@@ -1,4 +1,4 @@
-#include "rnn/compress/staleness.hpp"
+#include "rnn/server/staleness.hpp"
 
 #include <algorithm>
 #include <array>
