@@ -174,8 +174,7 @@ std::size_t StalenessTracker::check_update(const Message& update) const {
 StalenessTracker::Slot& StalenessTracker::prepare_slot(std::uint32_t slot_index, std::size_t sparse_entries) {
   if (slot_index >= ring_.size()) {
     // Grows one slot per update until the ring is full; capacity doubles but never passes W.
-    if (ring_.size() == ring_.capacity())
-      ring_.reserve(std::min(window_, std::max<std::size_t>(2, 2 * ring_.size())));
+    if (ring_.size() == ring_.capacity()) ring_.reserve(std::min(window_, std::max<std::size_t>(2, 2 * ring_.size())));
     ring_.resize(slot_index + 1);
   }
   Slot& slot = ring_[slot_index];

@@ -194,7 +194,7 @@ void write_steps(const Message& push, const ParameterLayout& layout, std::span<c
 }  // namespace
 
 ServerStep::ServerStep(const ParameterLayout& layout, StepPolicy policy, float learning_rate, std::size_t max_delay)
-    : layout_(layout), policy_(policy), learning_rate_(0.0F), max_delay_(max_delay), stage_(layout.size()) {
+    : layout_(layout), policy_(policy), max_delay_(max_delay), stage_(layout.size()) {
   set_learning_rate(learning_rate);
   if (policy == StepPolicy::per_parameter_staleness) {
     // Only the per-parameter policy needs the history (~16 bytes per parameter, plus the pushes it keeps).

@@ -92,7 +92,7 @@ class ServerStep {
 
   const ParameterLayout& layout_;
   StepPolicy policy_;
-  float learning_rate_;
+  float learning_rate_ = 0.0F;  // set through set_learning_rate, which checks it
   std::size_t max_delay_;
   std::uint64_t version_ = 0;
   std::optional<StalenessTracker> tracker_;  // per-parameter policy only
