@@ -100,7 +100,7 @@ int run(const Cli& cli, const CLI::App& app) {
       cli.data_dir.empty() ? rnn::default_data_dir(cli.dataset) : std::filesystem::path(cli.data_dir);
   rnn::DatasetPair data;
   try {
-    data = rnn::load_idx_dataset(dir);
+    data = rnn::load_idx_dataset(dir, cli.train_limit);
   } catch (const rnn::Error& e) {
     throw rnn::Error(fmt::format("{}\n  {} not found or unreadable in {}; to fetch it: {}", e.what(), cli.dataset,
                                  dir.string(), rnn::fetch_hint(cli.dataset)));
