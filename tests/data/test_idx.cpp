@@ -267,44 +267,73 @@ bool refused_or_exact(const fs::path& path, const Bytes& data) {
 
 }  // namespace
 
+// An IDX file of `count` 28 x 28 images of pseudo-random pixels: incompressible, so that with
+// 1000 images the gzip file (784 KB) spans many reads and the decoder's buffers.
+Bytes noisy_images(std::uint32_t count) {
+  Bytes b = idx_bytes(0x08, {count, 28, 28}, 0);
+  std::uint32_t state = 12345;
+  for (std::size_t i = 0; i < std::size_t{count} * 784; ++i) {
+    state = state * 1664525U + 1013904223U;
+    b.push_back(static_cast<std::uint8_t>(state >> 24U));
+  }
+  return b;
+}
+
 TEST_CASE("idx: a gzip file missing any of its last 1 to 9 bytes is refused") {
   TempDir tmp;
-  const Bytes member = gzip_member(idx_bytes(0x08, {50, 4, 4}, 800));
-  for (std::size_t cut = 1; cut <= 9; ++cut) {
-    CAPTURE(cut);
-    write_bytes(tmp / "cut.gz", Bytes(member.begin(), member.end() - static_cast<std::ptrdiff_t>(cut)));
-    check_refused(tmp / "cut.gz", "truncated gzip stream");
+  for (const Bytes& content : {idx_bytes(0x08, {50, 4, 4}, 800), noisy_images(1000)}) {
+    const Bytes member = gzip_member(content);
+    for (std::size_t cut = 1; cut <= 9; ++cut) {
+      CAPTURE(member.size());
+      CAPTURE(cut);
+      write_bytes(tmp / "cut.gz", Bytes(member.begin(), member.end() - static_cast<std::ptrdiff_t>(cut)));
+      check_refused(tmp / "cut.gz", "truncated gzip stream");
+    }
   }
 }
 
 TEST_CASE("idx: no flipped bit in a gzip file changes the pixels silently") {
   TempDir tmp;
-  const Bytes content = idx_bytes(0x08, {20, 4, 4}, 320);
-  const Bytes data(content.begin() + 16, content.end());
-  const Bytes member = gzip_member(content);
-  // The whole file, and the file without its trailer: every bit of the compressed data and the
-  // trailer (the gzip header's time stamp and OS bytes do not carry data).
-  for (const std::size_t keep : {member.size(), member.size() - 8}) {
-    const fs::path p = tmp / ("flip-" + std::to_string(keep) + ".gz");
-    write_bytes(p, Bytes(keep));
-    // Rewritten in place: truncating a file a thousand times is slow on some file systems.
-    std::fstream file(p, std::ios::binary | std::ios::in | std::ios::out);
-    for (std::size_t byte = 10; byte < keep; ++byte) {
-      for (unsigned bit = 0; bit < 8; ++bit) {
-        Bytes b(member.begin(), member.begin() + static_cast<std::ptrdiff_t>(keep));
-        b[byte] ^= static_cast<std::uint8_t>(1U << bit);
-        file.seekp(0);
-        file.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-        file.flush();
-        REQUIRE(file.good());
-        INFO("keep ", keep, " byte ", byte, " bit ", bit);
-        CHECK(refused_or_exact(p, data));
+  SUBCASE("every bit of a small file, whole or without its trailer") {
+    const Bytes content = idx_bytes(0x08, {20, 4, 4}, 320);
+    const Bytes data(content.begin() + 16, content.end());
+    const Bytes member = gzip_member(content);
+    // Every bit of the compressed data and the trailer (the gzip header's time stamp and OS
+    // bytes carry no data).
+    for (const std::size_t keep : {member.size(), member.size() - 8}) {
+      const fs::path p = tmp / ("flip-" + std::to_string(keep) + ".gz");
+      write_bytes(p, Bytes(keep));
+      // Rewritten in place: truncating a file a thousand times is slow on some file systems.
+      std::fstream file(p, std::ios::binary | std::ios::in | std::ios::out);
+      for (std::size_t byte = 10; byte < keep; ++byte) {
+        for (unsigned bit = 0; bit < 8; ++bit) {
+          Bytes b(member.begin(), member.begin() + static_cast<std::ptrdiff_t>(keep));
+          b[byte] ^= static_cast<std::uint8_t>(1U << bit);
+          file.seekp(0);
+          file.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+          file.flush();
+          REQUIRE(file.good());
+          INFO("keep ", keep, " byte ", byte, " bit ", bit);
+          CHECK(refused_or_exact(p, data));
+        }
       }
     }
-    // Without its trailer nothing is accepted at all.
-    if (keep < member.size()) {
-      write_bytes(tmp / "flip.gz", Bytes(member.begin(), member.begin() + static_cast<std::ptrdiff_t>(keep)));
-      CHECK_THROWS_AS((void)rnn::read_idx(tmp / "flip.gz"), rnn::Error);
+  }
+  SUBCASE("bits of a large file without its trailer") {
+    const Bytes member = gzip_member(noisy_images(1000));
+    const Bytes cut(member.begin(), member.end() - 8);
+    const fs::path p = tmp / "flip-large.gz";
+    write_bytes(p, cut);
+    std::fstream file(p, std::ios::binary | std::ios::in | std::ios::out);
+    for (std::size_t byte = 1000; byte < cut.size(); byte += cut.size() / 40) {
+      Bytes b = cut;
+      b[byte] ^= 0x10U;
+      file.seekp(0);
+      file.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+      file.flush();
+      REQUIRE(file.good());
+      CAPTURE(byte);
+      CHECK_THROWS_AS((void)rnn::read_idx(p), rnn::Error);
     }
   }
 }
