@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +57,58 @@ mode_t process_umask() {
   }();
   return mask;
 }
+
+// While any SignalDeferral is alive, SIGINT, SIGTERM and SIGHUP are caught and noted instead of
+// acting; when the last one ends, the previous dispositions come back and each noted signal is
+// raised again, so it acts (terminates, or runs the program's own handler) once the temporary is
+// renamed or removed. Signals that are blocked or ignored are unaffected; SIGKILL cannot be held.
+constexpr std::array<int, 3> kDeferredSignals = {SIGINT, SIGTERM, SIGHUP};
+volatile std::sig_atomic_t g_noted[kDeferredSignals.size()] = {};
+std::mutex g_deferral_mutex;
+int g_deferrals = 0;
+std::array<struct sigaction, kDeferredSignals.size()> g_saved_actions{};
+
+void note_signal(int signal) {
+  for (std::size_t i = 0; i < kDeferredSignals.size(); ++i) {
+    if (kDeferredSignals[i] == signal) g_noted[i] = 1;
+  }
+}
+
+class SignalDeferral {
+ public:
+  SignalDeferral() {
+    const std::lock_guard lock(g_deferral_mutex);
+    if (g_deferrals++ > 0) return;
+    struct sigaction note {};
+    note.sa_handler = note_signal;
+    note.sa_flags = SA_RESTART;
+    sigemptyset(&note.sa_mask);
+    for (const int signal : kDeferredSignals) sigaddset(&note.sa_mask, signal);
+    for (std::size_t i = 0; i < kDeferredSignals.size(); ++i) {
+      g_noted[i] = 0;
+      ::sigaction(kDeferredSignals[i], &note, &g_saved_actions[i]);
+    }
+  }
+  ~SignalDeferral() {
+    std::array<bool, kDeferredSignals.size()> raise_again{};
+    {
+      const std::lock_guard lock(g_deferral_mutex);
+      if (--g_deferrals > 0) return;
+      for (std::size_t i = 0; i < kDeferredSignals.size(); ++i) {
+        ::sigaction(kDeferredSignals[i], &g_saved_actions[i], nullptr);
+        raise_again[i] = g_noted[i] != 0;
+      }
+    }
+    // Outside the lock: a handler that runs now may itself write a file.
+    for (std::size_t i = 0; i < kDeferredSignals.size(); ++i) {
+      if (raise_again[i]) ::raise(kDeferredSignals[i]);
+    }
+  }
+  SignalDeferral(const SignalDeferral&) = delete;
+  SignalDeferral& operator=(const SignalDeferral&) = delete;
+  SignalDeferral(SignalDeferral&&) = delete;
+  SignalDeferral& operator=(SignalDeferral&&) = delete;
+};
 
 // A temporary file that is closed and removed unless release()d.
 class Temporary {
@@ -123,6 +178,7 @@ void sync_folder(const fs::path& target) {
 
 // write_file_atomically; returns the open descriptor of the published file if keep_open.
 int publish(const fs::path& path, std::span<const std::uint8_t> bytes, bool keep_open) {
+  const SignalDeferral deferral;  // outlives tmp: no signal acts while the temporary exists
   Temporary tmp(path);
   if (const int error = write_all(tmp.fd(), bytes.data(), bytes.size()); error != 0) fail(path, "write failed", error);
   if (::fchmod(tmp.fd(), 0666 & ~process_umask()) != 0) fail(path, "cannot set permissions", errno);
@@ -172,6 +228,7 @@ void check_writable(const fs::path& path) {
   if (!S_ISDIR(st.st_mode)) fail(path, fmt::format("cannot use folder {}", folder.string()), ENOTDIR);
   // Creating (and removing) a real temporary is the one test that sees every cause: permissions,
   // ACLs, read-only mounts, exhausted inodes.
+  const SignalDeferral deferral;
   const Temporary probe(path);
 }
 

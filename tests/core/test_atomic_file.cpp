@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -119,6 +121,46 @@ TEST_CASE("atomic write: every failure names the target, gives the reason and le
   SUBCASE("a path that names no file") {
     CHECK(contains(error_of([&] { write_file_atomically(dir.path() / "", "x"); }), "not a file name"));
   }
+}
+
+TEST_CASE("atomic write: SIGINT during the write acts only once the temporary is gone") {
+  const test::TempDir dir("rnnl-test-atomic");
+  const auto target = dir / "big.bin";
+  const std::string data(std::size_t{64} << 20U, 'x');  // long enough to be caught in the act
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::signal(SIGINT, SIG_DFL);  // as in a program that does not handle it
+    try {
+      write_file_atomically(target, data);
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  // Interrupt the writer as soon as its temporary exists.
+  bool interrupted = false;
+  int status = 0;
+  bool exited = false;
+  while (!interrupted && !exited) {
+    for (const auto& name : entries_of(dir.path())) {
+      if (name.starts_with(".big.bin.tmp.")) {
+        ::kill(child, SIGINT);
+        interrupted = true;
+      }
+    }
+    exited = ::waitpid(child, &status, WNOHANG) == child;
+  }
+  if (!exited) REQUIRE(::waitpid(child, &status, 0) == child);
+  if (!interrupted) {
+    MESSAGE("the write ended before its temporary was seen: nothing to check");
+    return;
+  }
+  // The signal still ended the writer, but only after the file was in place.
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  CHECK(entries_of(dir.path()) == std::set<std::string>{"big.bin"});
+  CHECK(fs::file_size(target) == data.size());
 }
 
 TEST_CASE("check_writable: sees the problems a later write would meet, and creates nothing") {

@@ -10,10 +10,11 @@
 //   4. fsyncs the folder, so the rename itself survives a power cut.
 //   Every failure (folder missing or read-only, disk full, I/O error, target is a directory)
 //   removes the temporary and throws rnn::Error naming the target, with the system's reason.
-//   What a kill can leave: the target is always the old or the new file. A process killed
-//   between steps 1 and 3 (kill -9, or SIGINT/SIGTERM when the program does not handle them)
-//   leaves its temporary ".<name>.tmp.XXXXXX" beside the target; nothing removes it later, and
-//   it is safe to delete. The window is the time to write and fsync the file.
+//   Signals: SIGINT, SIGTERM and SIGHUP that arrive from step 1 until the temporary is renamed or
+//   removed are held back and delivered right after (to the program's own handler if it has one,
+//   else they terminate it as usual). The target is always the old or the new file. Only a kill
+//   that cannot be caught (kill -9, a crash, power loss) during steps 1 to 3 leaves the temporary
+//   ".<name>.tmp.XXXXXX" beside the target; nothing removes it later, and it is safe to delete.
 //   Concurrent writers of one path do not corrupt it: the last rename wins.
 //
 // AppendFile: a file that grows by whole records (metrics). The path is not touched until the
