@@ -157,7 +157,7 @@ int run(const Cli& cli, const CLI::App& app) {
     rnn::MetricsRecord run_fields;
     run_fields.add("model", model->name())
         .add("dataset", cli.dataset)
-        .add("optimizer", std::string(rnn::optimizer_name(opt.kind)))
+        .add("optimizer", rnn::optimizer_name(opt.kind))
         .add("batch", train_options.batch)
         .add("seed", cli.seed)
         .add("threads", threads);

@@ -188,6 +188,10 @@ TEST_CASE("metrics records: bad keys and CSV records that do not fit the header 
   r.add("a", 1);
   CHECK_THROWS_AS(r.add("a", 2), Error);
   CHECK_THROWS_AS(r.add("", 2), Error);
+  MetricsRecord strings;
+  strings.add("view", std::string_view("v")).add("owned", std::string("o")).add("literal", "l");
+  CHECK(std::get<std::string>(strings.fields()[0].second) == "v");
+  CHECK(strings.fields().size() == 3);
 
   const test::TempDir dir("rnnl-test-metrics");
   MetricsRecord other;

@@ -51,6 +51,7 @@ class MetricsRecord {
   MetricsRecord& add(std::string key, double value) { return add_value(std::move(key), value); }
   MetricsRecord& add(std::string key, float value) { return add_value(std::move(key), value); }
   MetricsRecord& add(std::string key, std::string value) { return add_value(std::move(key), std::move(value)); }
+  MetricsRecord& add(std::string key, std::string_view value) { return add_value(std::move(key), std::string(value)); }
   MetricsRecord& add(std::string key, const char* value) { return add_value(std::move(key), std::string(value)); }
   // Adds every field of `other`, in order.
   MetricsRecord& add(const MetricsRecord& other);
