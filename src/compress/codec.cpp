@@ -58,27 +58,38 @@ unsigned level_width(std::uint32_t levels) {
   return static_cast<unsigned>(std::bit_width(2U * levels));
 }
 
+// Names a block in errors: by its tensor when a layout is at hand, else by its segment number.
+// Formatted only when an error is thrown, so checking allocates nothing.
+struct BlockName {
+  std::uint32_t segment = 0;
+  const Segment* tensor = nullptr;
+  [[nodiscard]] std::string str() const {
+    return tensor != nullptr ? fmt::format("block for '{}'", tensor->name)
+                             : fmt::format("block for segment {}", segment);
+  }
+};
+
 // What every grid block must satisfy before the codec computes with it: levels in range (0 would
 // divide by zero, beyond max_levels overflow the level codes), one finite non-negative scale per
-// bucket. `where` names the block in the error.
-void check_grid(const TensorBlock& b, const std::string& where) {
+// bucket.
+void check_grid(const TensorBlock& b, const BlockName& name) {
   if (b.grid == ValueGrid::none) return;
   if (b.grid != ValueGrid::sign && b.grid != ValueGrid::levels)
-    throw Error(fmt::format("{} has an unknown value grid {}", where, static_cast<unsigned>(b.grid)));
+    throw Error(fmt::format("{} has an unknown value grid {}", name.str(), static_cast<unsigned>(b.grid)));
   if (b.grid == ValueGrid::levels && (b.levels < 1 || b.levels > max_levels))
-    throw Error(fmt::format("{} has {} levels (1 … {} allowed)", where, b.levels, max_levels));
+    throw Error(fmt::format("{} has {} levels (1 … {} allowed)", name.str(), b.levels, max_levels));
   const std::size_t buckets = bucket_count(b.count(), b.bucket);
   if (b.scales.size() != buckets)
-    throw Error(
-        fmt::format("{} has {} grid scales for {} buckets of {} entries", where, b.scales.size(), buckets, b.bucket));
+    throw Error(fmt::format("{} has {} grid scales for {} buckets of {} entries", name.str(), b.scales.size(), buckets,
+                            b.bucket));
   for (const float scale : b.scales)
     if (!std::isfinite(scale) || std::signbit(scale))
-      throw Error(fmt::format("{} has an invalid grid scale {}", where, scale));
+      throw Error(fmt::format("{} has an invalid grid scale {}", name.str(), scale));
 }
 
-void check_values(const TensorBlock& b, const std::string& where) {
+void check_values(const TensorBlock& b, const BlockName& name) {
   for (const float v : b.values)
-    if (!std::isfinite(v)) throw Error(fmt::format("{} holds a non-finite value", where));
+    if (!std::isfinite(v)) throw Error(fmt::format("{} holds a non-finite value", name.str()));
 }
 
 // One bit per value cannot carry a zero, and quantisers on a level grid (qsgd, terngrad) send
@@ -112,9 +123,9 @@ void check_block(const TensorBlock& b, const ParameterLayout& layout, std::int64
                       s.name, b.indices[j], j, s.size()));
     }
   }
-  const std::string where = fmt::format("block for '{}'", s.name);
-  check_values(b, where);
-  check_grid(b, where);
+  const BlockName name{b.segment, &s};
+  check_values(b, name);
+  check_grid(b, name);
 }
 
 void write_indices(const TensorBlock& b, IndexEncoding encoding, std::vector<std::uint8_t>& out) {
@@ -298,9 +309,9 @@ void round_to_encoding(Message& message, const CodecOptions& options) {
   check_codec_options(options);
   // Every block first, so that a message with one bad block is left as it was.
   for (const auto& b : message.blocks) {
-    const std::string where = fmt::format("block for segment {}", b.segment);
-    check_values(b, where);
-    check_grid(b, where);
+    const BlockName name{b.segment};
+    check_values(b, name);
+    check_grid(b, name);
   }
   for (auto& b : message.blocks) {
     switch (options.values) {
