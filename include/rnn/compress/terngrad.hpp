@@ -6,9 +6,10 @@
 //                                        a tensor of equal entries, σ = 0: nothing to cut there)
 //   s = max |c_i|;  b_i ~ Bernoulli(|c_i| / s);  sent_i = s · sign(c_i) · b_i
 // Clipping is on by default with the authors' c = 2.5 (the paper's Section 3.3, "gradient
-// clipping"): it shrinks s, and so the variance, at the cost of a small bias on clipped entries. Unbiased
-// for the clipped gradient, E[sent] = c(g), and for g itself when c = 0. Values lie on a 3-level
-// grid (value encoding `levels`: 2 bits each plus one scale per tensor).
+// clipping"; GRACE's terngrad.py does the same): it shrinks s, and so the variance, at the cost
+// of a small bias on the clipped entries. Unbiased for the clipped gradient, E[sent] = c(g), and
+// for g itself when c = 0. Values lie on a 3-level grid (value encoding `levels`: 2 bits each
+// plus one scale per tensor).
 #include "rnn/compress/compressor.hpp"
 #include "rnn/core/rng.hpp"
 
