@@ -60,9 +60,16 @@ bool check_grid(const Message& push, const TensorBlock& b, const Segment& s, Ste
       return reject(result, PushOutcome::malformed, "push from worker {}: block for '{}' has an unknown value grid {}",
                     push.worker, s.name, static_cast<unsigned>(b.grid));
   }
-  if (!std::isfinite(b.scale) || std::signbit(b.scale)) {
-    return reject(result, PushOutcome::malformed, "push from worker {}: block for '{}' has an invalid grid scale {}",
-                  push.worker, s.name, b.scale);
+  if (b.scales.size() != bucket_count(b.count(), b.bucket)) {
+    return reject(result, PushOutcome::malformed,
+                  "push from worker {}: block for '{}' has {} grid scales for {} entries in buckets of {}", push.worker,
+                  s.name, b.scales.size(), b.count(), b.bucket);
+  }
+  for (const float scale : b.scales) {
+    if (!std::isfinite(scale) || std::signbit(scale)) {
+      return reject(result, PushOutcome::malformed, "push from worker {}: block for '{}' has an invalid grid scale {}",
+                    push.worker, s.name, scale);
+    }
   }
   if (b.grid == ValueGrid::levels && (b.levels < 1 || b.levels > max_levels)) {
     return reject(result, PushOutcome::malformed, "push from worker {}: block for '{}' has {} levels (1 … {} allowed)",

@@ -126,7 +126,7 @@ rnn::Message hand_built(Input& in, std::uint64_t now) {
     if ((shape & 0x40U) != 0 && !block.values.empty() && !block.dense) block.values.pop_back();
     if ((shape & 0x10U) != 0) {
       block.grid = static_cast<rnn::ValueGrid>(in.u8() % 4);  // 3 is not a grid
-      block.scale = (in.u8() & 1U) != 0 ? in.f32() : 1.0F;
+      block.scales.assign(1, (in.u8() & 1U) != 0 ? in.f32() : 1.0F);
       block.levels = in.u8() % 4 == 0 ? in.u32() : 1U + in.u8();
     }
   }
@@ -214,7 +214,10 @@ rnn::PushOutcome expected_outcome(const rnn::Message& push, std::uint64_t versio
     }
     const bool on_grid = b.grid == rnn::ValueGrid::sign || b.grid == rnn::ValueGrid::levels;
     if (b.grid != rnn::ValueGrid::none && !on_grid) return rnn::PushOutcome::malformed;
-    if (on_grid && !(std::isfinite(b.scale) && !std::signbit(b.scale))) return rnn::PushOutcome::malformed;
+    if (on_grid &&
+        (b.scales.size() != rnn::bucket_count(b.count(), b.bucket) ||
+         !std::all_of(b.scales.begin(), b.scales.end(), [](float v) { return std::isfinite(v) && !std::signbit(v); })))
+      return rnn::PushOutcome::malformed;
     if (b.grid == rnn::ValueGrid::levels && (b.levels == 0 || b.levels > rnn::max_levels)) {
       return rnn::PushOutcome::malformed;
     }

@@ -147,7 +147,7 @@ std::vector<BadPush> bad_pushes() {
       {"levels grid with 0 levels", malformed,
        [](M m, V, D) {
          m.blocks.back().grid = ValueGrid::levels;
-         m.blocks.back().scale = 1.0F;
+         m.blocks.back().scales.assign(1, 1.0F);
        }},
       {"NaN value", PushOutcome::non_finite,
        [](M m, V, D) { m.blocks.back().values.back() = std::numeric_limits<float>::quiet_NaN(); }},
@@ -378,12 +378,12 @@ TEST_SUITE("server step: hostile pushes") {
       push.blocks[0].grid = static_cast<ValueGrid>(7);
       check_refused(step, push, theta, PushOutcome::malformed);
       push.blocks[0].grid = ValueGrid::sign;
-      push.blocks[0].scale = std::numeric_limits<float>::quiet_NaN();
+      push.blocks[0].scales.assign(1, std::numeric_limits<float>::quiet_NaN());
       check_refused(step, push, theta, PushOutcome::malformed);
-      push.blocks[0].scale = -0.5F;
+      push.blocks[0].scales.assign(1, -0.5F);
       check_refused(step, push, theta, PushOutcome::malformed);
       push.blocks[0].grid = ValueGrid::levels;
-      push.blocks[0].scale = 0.5F;
+      push.blocks[0].scales.assign(1, 0.5F);
       push.blocks[0].levels = 0;
       check_refused(step, push, theta, PushOutcome::malformed);
       push.blocks[0].levels = 1;
