@@ -20,6 +20,7 @@
 
 #include "async_command.hpp"
 #include "option_checks.hpp"
+#include "rnn/core/atomic_file.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/gemm.hpp"
 #include "rnn/data/dataset.hpp"
@@ -144,7 +145,21 @@ void check_combinations(const Cli& cli, const CLI::App& app) {
   }
 }
 
+// The output paths, checked before any data is read or any epoch runs, so that a long run never
+// ends unable to save its results.
+void check_output_paths(const Cli& cli) {
+  if (!cli.out.empty() && !cli.save.empty() && rnn::same_target(cli.out, cli.save)) {
+    throw rnn::Error(fmt::format("--out {} and --save {} name the same file", cli.out, cli.save));
+  }
+  if (!cli.out.empty() && !cli.load.empty() && rnn::same_target(cli.out, cli.load)) {
+    throw rnn::Error(fmt::format("--out {} would replace the model file --load {} reads", cli.out, cli.load));
+  }
+  if (!cli.out.empty()) rnn::check_writable(cli.out);
+  if (!cli.save.empty()) rnn::check_writable(cli.save);
+}
+
 int run(const Cli& cli, const CLI::App& app) {
+  check_output_paths(cli);
   if (cli.threads > 0) {
     // (Not Eigen::setNbThreads: it would fix the thread count for every thread of the process, the
     // asynchronous trainer's pool included; Eigen follows each thread's OpenMP limit by default.)
@@ -181,7 +196,7 @@ int run(const Cli& cli, const CLI::App& app) {
       cli.data_dir.empty() ? rnn::default_data_dir(cli.dataset) : std::filesystem::path(cli.data_dir);
   rnn::DatasetPair data;
   try {
-    data = rnn::load_idx_dataset(dir);
+    data = rnn::load_idx_dataset(dir, cli.train_limit);
   } catch (const rnn::Error& e) {
     throw rnn::Error(fmt::format("{} (to fetch {}: {}{})", e.what(), cli.dataset, rnn::fetch_hint(cli.dataset),
                                  cli.data_dir.empty() ? "; or give --data-dir DIR" : ""));
@@ -236,13 +251,14 @@ int run(const Cli& cli, const CLI::App& app) {
 
   std::optional<rnn::MetricsWriter> metrics;
   if (!cli.out.empty()) {
-    metrics.emplace(cli.out, std::vector<std::pair<std::string, std::string>>{
-                                 {"model", model->name()},
-                                 {"dataset", cli.dataset},
-                                 {"optimizer", std::string(rnn::optimizer_name(opt.kind))},
-                                 {"batch", std::to_string(train_options.batch)},
-                                 {"seed", std::to_string(cli.seed)},
-                                 {"threads", std::to_string(threads)}});
+    rnn::MetricsRecord run_fields;
+    run_fields.add("model", model->name())
+        .add("dataset", cli.dataset)
+        .add("optimizer", rnn::optimizer_name(opt.kind))
+        .add("batch", train_options.batch)
+        .add("seed", cli.seed)
+        .add("threads", threads);
+    metrics.emplace(cli.out, std::move(run_fields));
   }
   fmt::print("{} lr {} (x{} per epoch), batch {}, dropout {}, {} epochs, seed {}\n", rnn::optimizer_name(opt.kind),
              opt.learning_rate, train_options.lr_decay, train_options.batch, model_options.dropout, cli.epochs,

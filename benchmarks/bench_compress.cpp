@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "rnn/compress/codec.hpp"
-#include "rnn/compress/compressor.hpp"
+#include "rnn/compress/registry.hpp"
 #include "rnn/compress/selection.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/models/registry.hpp"

@@ -1,17 +1,21 @@
-// Cost of the parameter server's staleness bookkeeping per push (query τ of every pushed
-// entry, then record the push) on an AdaComp-like stream: the `cnn` model's layout (421 642
-// parameters, 8 segments), k = max(1, ⌊0.01 · n⌋) uniformly random indices per segment per
-// push, and a fixed delay (the number of workers) with window = delay. Items/s = pushed
-// entries/s. Run: build/benchmarks/rnnl_bench_staleness [--benchmark_filter=delay:100]
+// Cost of the parameter server per push on an AdaComp-like stream: the `cnn` model's layout
+// (421 642 parameters, 8 segments), k = max(1, ⌊0.01 · n⌋) uniformly random indices per segment
+// per push, and a fixed delay (the number of workers) with window = delay. Items/s = pushed
+// entries/s.
+//   BM_StalenessPush   the staleness bookkeeping alone: query τ of every pushed entry, record the push
+//   BM_ServerStepApply the whole server step (validate, τ, scale, write, clamp, record) per policy
+// Run: build/benchmarks/rnnl_bench_staleness [--benchmark_filter=delay:100]
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
-#include "rnn/server/staleness.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/staleness.hpp"
+#include "rnn/server/step_policy.hpp"
 
 namespace {
 
@@ -36,10 +40,24 @@ Push random_push(const rnn::ParameterLayout& layout, rnn::Rng& rng) {
   return push;
 }
 
-void record(rnn::StalenessTracker& tracker, const Push& push) {
-  tracker.begin_update();
-  for (std::size_t s = 0; s < push.size(); ++s) tracker.touch(s, push[s]);
-  tracker.end_update();
+// The push as an update for the tracker: one sparse block per segment, no values (it reads none).
+rnn::Message as_update(const Push& push) {
+  rnn::Message update;
+  for (std::size_t s = 0; s < push.size(); ++s) {
+    rnn::TensorBlock& block = update.blocks.emplace_back();
+    block.segment = static_cast<std::uint32_t>(s);
+    block.indices = push[s];
+  }
+  return update;
+}
+
+// The same push with values, for the server step.
+rnn::Message as_message(const Push& push, rnn::Rng& rng) {
+  rnn::Message message = as_update(push);
+  for (rnn::TensorBlock& block : message.blocks) {
+    for (std::size_t j = 0; j < block.indices.size(); ++j) block.values.push_back(0.01F * rng.normal());
+  }
+  return message;
 }
 
 void BM_StalenessPush(benchmark::State& state) {
@@ -48,27 +66,27 @@ void BM_StalenessPush(benchmark::State& state) {
   const rnn::ParameterLayout& layout = model->layout();
   rnn::Rng rng(1);
   // A pool of pushes drawn up front, so the timed loop measures the tracker, not the sampling.
-  std::vector<Push> pool;
-  for (int i = 0; i < 64; ++i) pool.push_back(random_push(layout, rng));
+  std::vector<rnn::Message> pool;
+  for (int i = 0; i < 64; ++i) pool.push_back(as_update(random_push(layout, rng)));
   std::size_t entries = 0;
-  for (const auto& indices : pool.front()) entries += indices.size();
+  for (const auto& block : pool.front().blocks) entries += block.indices.size();
 
   rnn::StalenessTracker tracker(layout, static_cast<std::size_t>(delay));
   // Warm-up: fill the window, so chains have their steady-state length and buffers their capacity.
-  for (std::uint64_t v = 0; v < delay; ++v) record(tracker, pool[v % pool.size()]);
+  for (std::uint64_t v = 0; v < delay; ++v) tracker.record(pool[v % pool.size()]);
 
   std::vector<std::uint32_t> tau;
   std::size_t next = 0;
   std::uint64_t tau_sum = 0;
   for (auto _ : state) {
-    const Push& push = pool[next++ % pool.size()];
+    const rnn::Message& push = pool[next++ % pool.size()];
     const std::uint64_t base = tracker.version() - delay;
-    for (std::size_t s = 0; s < push.size(); ++s) {
-      tau.resize(push[s].size());
-      tracker.staleness(base, s, push[s], tau);
+    for (const rnn::TensorBlock& block : push.blocks) {
+      tau.resize(block.indices.size());
+      tracker.staleness(base, block.segment, block.indices, tau);
       tau_sum += tau.back();
     }
-    record(tracker, push);
+    tracker.record(push);
   }
   benchmark::DoNotOptimize(tau_sum);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * entries));
@@ -76,6 +94,34 @@ void BM_StalenessPush(benchmark::State& state) {
 }
 
 BENCHMARK(BM_StalenessPush)->ArgName("delay")->Arg(10)->Arg(100)->Arg(1000)->MinTime(0.5);
+
+// Arguments: policy (0 plain, 1 global, 2 per-parameter), delay.
+void BM_ServerStepApply(benchmark::State& state) {
+  const auto policy = static_cast<rnn::StepPolicy>(state.range(0));
+  const auto delay = static_cast<std::uint64_t>(state.range(1));
+  const auto model = rnn::make_model("cnn");
+  const rnn::ParameterLayout& layout = model->layout();
+  rnn::Rng rng(1);
+  std::vector<rnn::Message> pool;
+  for (int i = 0; i < 64; ++i) pool.push_back(as_message(random_push(layout, rng), rng));
+  std::vector<float> params = model->initial_parameters(1);
+
+  rnn::ServerStep server(layout, policy, 0.01F, static_cast<std::size_t>(delay));
+  std::size_t next = 0;
+  const auto push = [&] {
+    rnn::Message& message = pool[next++ % pool.size()];
+    message.base_version = server.version() > delay ? server.version() - delay : 0;
+    return server.apply(message, params).entries;
+  };
+  for (std::uint64_t v = 0; v < delay + pool.size(); ++v) push();  // fills the window and every buffer
+  std::size_t entries = 0;
+  for (auto _ : state) entries += push();
+  benchmark::DoNotOptimize(params.data());
+  state.SetLabel(std::string(rnn::to_string(policy)));
+  state.SetItemsProcessed(static_cast<std::int64_t>(entries));
+}
+
+BENCHMARK(BM_ServerStepApply)->ArgNames({"policy", "delay"})->ArgsProduct({{0, 1, 2}, {100}})->MinTime(0.5);
 
 }  // namespace
 

@@ -4,7 +4,8 @@
 #   2. Release build of the library, apps, tests and benchmarks; run every test (ctest);
 #   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer, and with
 #      ThreadSanitizer;
-#   4. fuzz the push decoder with libFuzzer (clang, ASan + UBSan) for a bounded time;
+#   4. fuzz the push decoder and the server step with libFuzzer (clang, ASan + UBSan), within one
+#      time budget (RNNL_FUZZ_SECONDS, default 60, split between the two);
 #   5. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
 #   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it.
 set -euo pipefail
@@ -48,18 +49,26 @@ archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -n 1)
 OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="ignore_noninstrumented_modules=1 halt_on_error=1" \
   ctest --test-dir build-tsan --output-on-failure -j1
 
-step "fuzzing the push decoder (libFuzzer, ${RNNL_FUZZ_SECONDS:-60} s)"
+fuzz_seconds=$(( ${RNNL_FUZZ_SECONDS:-60} / 2 ))
+(( fuzz_seconds > 0 )) || fuzz_seconds=1
+step "fuzzing the push decoder and the server step (libFuzzer, ${fuzz_seconds} s each)"
 CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$jobs"
-mkdir -p build-fuzz/corpus
-# libFuzzer exits non-zero (and writes crash-*) on any crash, uncaught exception or sanitizer report.
-if ! build-fuzz/rnnl_fuzz_decoder -max_total_time="${RNNL_FUZZ_SECONDS:-60}" -seed=1 -print_final_stats=1 \
-    build-fuzz/corpus >build-fuzz/fuzz.log 2>&1; then
-  tail -n 60 build-fuzz/fuzz.log
-  echo "the decoder fuzzer found a failure (input saved as crash-* in $PWD)"
-  exit 1
-fi
-grep -E '^(Done|stat::number_of_executed_units)' build-fuzz/fuzz.log
+# libFuzzer exits non-zero (and writes crash-*) on any crash, uncaught exception, failed check or
+# sanitizer report.
+fuzz() {  # target, corpus folder
+  mkdir -p "build-fuzz/$2"
+  if ! "build-fuzz/$1" -max_total_time="$fuzz_seconds" -seed=1 -print_final_stats=1 "build-fuzz/$2" \
+      >"build-fuzz/$1.log" 2>&1; then
+    tail -n 60 "build-fuzz/$1.log"
+    echo "$1 found a failure (input saved as crash-* in $PWD)"
+    exit 1
+  fi
+  echo "$1:"
+  grep -E '^(Done|stat::number_of_executed_units)' "build-fuzz/$1.log"
+}
+fuzz rnnl_fuzz_decoder corpus
+fuzz rnnl_fuzz_server_step corpus-server
 
 step "install and build an outside consumer with find_package(rnnl)"
 prefix=$(mktemp -d)

@@ -66,11 +66,17 @@ RunContext::RunContext(const Model& m, std::vector<float> initial, const Dataset
       started_(std::chrono::steady_clock::now()) {
   const auto shards = make_shards(d.train.labels, d.train.classes, o.workers, o.shards, o.seed);
   workers.reserve(o.workers);
+  // The residual rule (compressor.hpp): a memory that writes off what it delivered needs every
+  // delivered value applied in full at one step size.
+  const bool constant_step = o.server.policy == StepPolicy::plain && o.server.rule == ServerRule::sgd &&
+                             (o.lr_decay_every == 0 || o.lr_decay == 1.0F);
   for (std::size_t w = 0; w < o.workers; ++w) {
     CompressorOptions c = o.compressor;
     c.seed = o.seed;
     c.stream = w;
-    auto encoder = std::make_unique<PushEncoder>(m.layout(), make_compressor(c, m.layout()), o.codec);
+    auto compressor = make_compressor(c, m.layout());
+    if (w == 0) check_step_scale(*compressor, constant_step ? StepScale::constant : StepScale::varying);
+    auto encoder = std::make_unique<PushEncoder>(m.layout(), std::move(compressor), o.codec);
     workers.push_back(std::make_unique<Worker>(static_cast<std::uint32_t>(w), shards[w], std::move(encoder), o.seed));
   }
   if (o.progress) bar_.emplace("async", o.max_updates, true);

@@ -22,25 +22,25 @@ void AdaCompIbmCompressor::compress_tensor(const Segment& segment, std::span<con
     if (!std::isfinite(residue[i]))
       throw Error(fmt::format("adacomp-ibm: the residue of '{}' overflowed", segment.name));
   }
-  double sent_magnitude = 0.0;
-  for (std::size_t start = 0; start < n; start += bin) {
+  double gmax_sum = 0.0;
+  std::size_t bins = 0;
+  for (std::size_t start = 0; start < n; start += bin, ++bins) {
     const std::size_t end = std::min(n, start + bin);
     float gmax = 0.0F;
     for (std::size_t i = start; i < end; ++i) gmax = std::max(gmax, std::fabs(residue[i]));
+    gmax_sum += gmax;
     if (gmax == 0.0F) continue;
     for (std::size_t i = start; i < end; ++i) {
       if (std::fabs(residue[i] + gradient[i]) >= gmax) {
         out.indices.push_back(static_cast<std::uint32_t>(i));
         out.values.push_back(residue[i]);
-        sent_magnitude += std::fabs(residue[i]);
       }
     }
   }
   if (out.values.empty()) return;
-  const auto scale = static_cast<float>(sent_magnitude / static_cast<double>(out.values.size()));
+  const auto scale = static_cast<float>(gmax_sum / static_cast<double>(bins));
   for (auto& v : out.values) v = std::signbit(v) ? -scale : scale;
-  out.grid = ValueGrid::sign;
-  out.scale = scale;
+  out.set_grid(ValueGrid::sign, scale);
 }
 
 void AdaCompIbmCompressor::commit(const Message& delivered) {

@@ -6,8 +6,9 @@
 #include <bit>
 #include <cmath>
 
-#include "byte_io.hpp"
+#include "bit_packing.hpp"
 #include "rnn/compress/half.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {
@@ -15,27 +16,42 @@ namespace {
 
 constexpr std::uint8_t dense_flag = 1;
 
+// The grid a block is sent on: its own if a compressor put it on one, else one scale the codec
+// chose for the whole block (`own`).
 struct Grid {
-  float scale = 0.0F;
   std::uint32_t levels = 0;
+  std::uint32_t bucket = 0;  // as sent: 0 whenever one bucket covers the block
+  std::span<const float> scales;
+  float own = 0.0F;
+
+  [[nodiscard]] std::size_t scale_count() const { return scales.empty() ? 1 : scales.size(); }
+  [[nodiscard]] float scale(std::size_t bucket_index) const { return scales.empty() ? own : scales[bucket_index]; }
+  [[nodiscard]] float scale_of(std::size_t j) const { return scale(bucket == 0 ? 0 : j / bucket); }
 };
 
-// The scale a sign_scale block is sent with: its own if the compressor put it on a sign grid,
-// otherwise the mean magnitude (which keeps the block's l1 norm).
-float sign_scale_of(const TensorBlock& b) {
-  return b.grid == ValueGrid::sign ? b.scale : mean_magnitude(b.values);
+// A block's own grid; a bucket as large as the block is sent as 0, so each grid has one encoding.
+Grid own_grid(const TensorBlock& b, std::uint32_t levels) {
+  return {levels, b.bucket >= b.count() ? 0 : b.bucket, b.scales, 0.0F};
 }
 
+// The sign grid a block is sent on: its own, or the mean magnitude (which keeps the l1 norm).
+Grid sign_grid_of(const TensorBlock& b) {
+  if (b.grid == ValueGrid::sign) return own_grid(b, 1);
+  return {1, 0, {}, mean_magnitude(b.values)};
+}
+
+// The level grid: its own (a sign grid is a grid of one level), or s levels of the max |v|.
 Grid levels_of(const TensorBlock& b, const CodecOptions& options) {
-  if (b.grid == ValueGrid::levels) return {b.scale, b.levels};
-  if (b.grid == ValueGrid::sign) return {b.scale, 1};
-  return {max_magnitude(b.values), options.levels};
+  if (b.grid == ValueGrid::levels) return own_grid(b, b.levels);
+  if (b.grid == ValueGrid::sign) return own_grid(b, 1);
+  return {options.levels, 0, {}, max_magnitude(b.values)};
 }
 
-std::int32_t level_of(float value, const Grid& g) {
-  if (g.scale == 0.0F || !std::isfinite(value)) return 0;  // values were checked finite; NaN never reaches a cast
-  const double level = std::nearbyint(static_cast<double>(value) / g.scale * g.levels);
-  const auto s = static_cast<double>(g.levels);
+// Needs levels ≤ max_levels (so that ±levels fits an int32) and a finite value.
+std::int32_t level_of(float value, float scale, std::uint32_t levels) {
+  if (scale == 0.0F || !std::isfinite(value)) return 0;
+  const double level = std::nearbyint(static_cast<double>(value) / scale * levels);
+  const auto s = static_cast<double>(levels);
   return static_cast<std::int32_t>(std::clamp(level, -s, s));
 }
 
@@ -43,12 +59,38 @@ unsigned level_width(std::uint32_t levels) {
   return static_cast<unsigned>(std::bit_width(2U * levels));
 }
 
-void check_grid(const TensorBlock& b, const Segment& s) {
+// Names a block in errors: by its tensor when a layout is at hand, else by its segment number.
+// Formatted only when an error is thrown, so checking allocates nothing.
+struct BlockName {
+  std::uint32_t segment = 0;
+  const Segment* tensor = nullptr;
+  [[nodiscard]] std::string str() const {
+    return tensor != nullptr ? fmt::format("block for '{}'", tensor->name)
+                             : fmt::format("block for segment {}", segment);
+  }
+};
+
+// What every grid block must satisfy before the codec computes with it: levels in range (0 would
+// divide by zero, beyond max_levels overflow the level codes), one finite non-negative scale per
+// bucket.
+void check_grid(const TensorBlock& b, const BlockName& name) {
   if (b.grid == ValueGrid::none) return;
-  if (!std::isfinite(b.scale) || std::signbit(b.scale))
-    throw Error(fmt::format("block for '{}' has an invalid grid scale {}", s.name, b.scale));
+  if (b.grid != ValueGrid::sign && b.grid != ValueGrid::levels)
+    throw Error(fmt::format("{} has an unknown value grid {}", name.str(), static_cast<unsigned>(b.grid)));
   if (b.grid == ValueGrid::levels && (b.levels < 1 || b.levels > max_levels))
-    throw Error(fmt::format("block for '{}' has {} levels (1 … {} allowed)", s.name, b.levels, max_levels));
+    throw Error(fmt::format("{} has {} levels (1 … {} allowed)", name.str(), b.levels, max_levels));
+  const std::size_t buckets = bucket_count(b.count(), b.bucket);
+  if (b.scales.size() != buckets)
+    throw Error(fmt::format("{} has {} grid scales for {} buckets of {} entries", name.str(), b.scales.size(), buckets,
+                            b.bucket));
+  for (const float scale : b.scales)
+    if (!std::isfinite(scale) || std::signbit(scale))
+      throw Error(fmt::format("{} has an invalid grid scale {}", name.str(), scale));
+}
+
+void check_values(const TensorBlock& b, const BlockName& name) {
+  for (const float v : b.values)
+    if (!std::isfinite(v)) throw Error(fmt::format("{} holds a non-finite value", name.str()));
 }
 
 // One bit per value cannot carry a zero, and quantisers on a level grid (qsgd, terngrad) send
@@ -82,9 +124,9 @@ void check_block(const TensorBlock& b, const ParameterLayout& layout, std::int64
                       s.name, b.indices[j], j, s.size()));
     }
   }
-  for (const float v : b.values)
-    if (!std::isfinite(v)) throw Error(fmt::format("block for '{}' holds a non-finite value", s.name));
-  check_grid(b, s);
+  const BlockName name{b.segment, &s};
+  check_values(b, name);
+  check_grid(b, name);
 }
 
 void write_indices(const TensorBlock& b, IndexEncoding encoding, std::vector<std::uint8_t>& out) {
@@ -99,6 +141,11 @@ void write_indices(const TensorBlock& b, IndexEncoding encoding, std::vector<std
   }
 }
 
+void write_grid_scales(const Grid& g, std::vector<std::uint8_t>& out) {
+  wire::put_varint(out, g.bucket);
+  for (std::size_t k = 0; k < g.scale_count(); ++k) wire::put_f32(out, g.scale(k));
+}
+
 void write_values(const TensorBlock& b, const CodecOptions& options, std::vector<std::uint8_t>& out) {
   switch (options.values) {
     case ValueEncoding::f32:
@@ -108,7 +155,7 @@ void write_values(const TensorBlock& b, const CodecOptions& options, std::vector
       for (const float v : b.values) wire::put_u16(out, float_to_half(v));
       return;
     case ValueEncoding::sign_scale: {
-      wire::put_f32(out, sign_scale_of(b));
+      write_grid_scales(sign_grid_of(b), out);
       wire::BitWriter bits(out, 1);
       for (const float v : b.values) bits.put(std::signbit(v) ? 1U : 0U);
       bits.flush();
@@ -117,10 +164,11 @@ void write_values(const TensorBlock& b, const CodecOptions& options, std::vector
     case ValueEncoding::levels: {
       const Grid g = levels_of(b, options);
       wire::put_varint(out, g.levels);
-      wire::put_f32(out, g.scale);
+      write_grid_scales(g, out);
       wire::BitWriter bits(out, level_width(g.levels));
-      for (const float v : b.values)
-        bits.put(static_cast<std::uint32_t>(level_of(v, g) + static_cast<std::int32_t>(g.levels)));
+      for (std::size_t j = 0; j < b.count(); ++j)
+        bits.put(static_cast<std::uint32_t>(level_of(b.values[j], g.scale_of(j), g.levels) +
+                                            static_cast<std::int32_t>(g.levels)));
       bits.flush();
       return;
     }
@@ -154,10 +202,20 @@ void read_indices(wire::Reader& r, IndexEncoding encoding, std::size_t count, co
   }
 }
 
-float read_scale(wire::Reader& r, const Segment& s) {
-  const float scale = r.f32("scale");
-  if (!std::isfinite(scale) || std::signbit(scale)) throw Error(fmt::format("invalid scale for '{}'", s.name));
-  return scale;
+// The bucket length and one scale per bucket. A bucket as long as the block must be sent as 0.
+void read_grid_scales(wire::Reader& r, std::size_t count, const Segment& s, TensorBlock& b) {
+  const std::uint64_t bucket = r.varint("bucket");
+  if (bucket != 0 && bucket >= count)
+    throw Error(fmt::format("bucket of {} entries for a block of {} in '{}' (0, or 1 … {} allowed)", bucket, count,
+                            s.name, count - 1));
+  b.bucket = static_cast<std::uint32_t>(bucket);  // < count ≤ the segment size, which fits 32 bits
+  const std::size_t buckets = bucket_count(count, b.bucket);
+  r.require(4 * buckets, "scales");
+  b.scales.resize(buckets);
+  for (auto& scale : b.scales) {
+    scale = r.f32("scale");
+    if (!std::isfinite(scale) || std::signbit(scale)) throw Error(fmt::format("invalid scale for '{}'", s.name));
+  }
 }
 
 void read_values(wire::Reader& r, ValueEncoding encoding, std::size_t count, const Segment& s, TensorBlock& b) {
@@ -179,30 +237,32 @@ void read_values(wire::Reader& r, ValueEncoding encoding, std::size_t count, con
       }
       return;
     case ValueEncoding::sign_scale: {
-      const float scale = read_scale(r, s);
-      wire::BitReader bits(r.take(wire::packed_bytes(count, 1), "sign bits"), 1);
-      for (auto& v : b.values) v = bits.get() != 0 ? -scale : scale;
-      if (!bits.padding_is_zero()) throw Error(fmt::format("non-zero padding bits for '{}'", s.name));
       b.grid = ValueGrid::sign;
-      b.scale = scale;
+      read_grid_scales(r, count, s, b);
+      wire::BitReader bits(r.take(wire::packed_bytes(count, 1), "sign bits"), 1);
+      for (std::size_t j = 0; j < count; ++j) {
+        const float scale = b.scale_of(j);
+        b.values[j] = bits.get() != 0 ? -scale : scale;
+      }
+      if (!bits.padding_is_zero()) throw Error(fmt::format("non-zero padding bits for '{}'", s.name));
       return;
     }
     case ValueEncoding::levels: {
       const std::uint64_t levels = r.varint("levels");
       if (levels < 1 || levels > max_levels)
         throw Error(fmt::format("{} levels for '{}' (1 … {} allowed)", levels, s.name, max_levels));
-      const Grid g{read_scale(r, s), static_cast<std::uint32_t>(levels)};
-      const unsigned width = level_width(g.levels);
+      b.grid = ValueGrid::levels;
+      b.levels = static_cast<std::uint32_t>(levels);
+      read_grid_scales(r, count, s, b);
+      const unsigned width = level_width(b.levels);
       wire::BitReader bits(r.take(wire::packed_bytes(count, width), "levels"), width);
-      for (auto& v : b.values) {
+      for (std::size_t j = 0; j < count; ++j) {
         const std::uint32_t code = bits.get();
-        if (code > 2 * g.levels) throw Error(fmt::format("level out of range for '{}'", s.name));
-        v = level_value(g.scale, static_cast<std::int32_t>(code) - static_cast<std::int32_t>(g.levels), g.levels);
+        if (code > 2 * b.levels) throw Error(fmt::format("level out of range for '{}'", s.name));
+        b.values[j] =
+            level_value(b.scale_of(j), static_cast<std::int32_t>(code) - static_cast<std::int32_t>(b.levels), b.levels);
       }
       if (!bits.padding_is_zero()) throw Error(fmt::format("non-zero padding bits for '{}'", s.name));
-      b.grid = ValueGrid::levels;
-      b.scale = g.scale;
-      b.levels = g.levels;
       return;
     }
   }
@@ -248,26 +308,35 @@ void check_codec_options(const CodecOptions& options) {
 
 void round_to_encoding(Message& message, const CodecOptions& options) {
   check_codec_options(options);
+  // Every block first, so that a message with one bad block is left as it was.
+  for (const auto& b : message.blocks) {
+    const BlockName name{b.segment};
+    check_values(b, name);
+    check_grid(b, name);
+  }
   for (auto& b : message.blocks) {
     switch (options.values) {
       case ValueEncoding::f32: break;
       case ValueEncoding::f16:
         for (auto& v : b.values) v = half_to_float(float_to_half(v));
         b.grid = ValueGrid::none;  // rounded values are off any grid they were on
+        b.levels = 0;
+        b.bucket = 0;
+        b.scales.clear();
         break;
       case ValueEncoding::sign_scale: {
         if (b.grid == ValueGrid::levels) break;  // refused by encode(); see check_encodable
-        const float scale = sign_scale_of(b);
-        for (auto& v : b.values) v = std::signbit(v) ? -scale : scale;
-        b.grid = ValueGrid::sign;
-        b.scale = scale;
+        if (b.grid == ValueGrid::none) b.set_grid(ValueGrid::sign, mean_magnitude(b.values));
+        for (std::size_t j = 0; j < b.count(); ++j)
+          b.values[j] = std::signbit(b.values[j]) ? -b.scale_of(j) : b.scale_of(j);
         break;
       }
       case ValueEncoding::levels: {
         const Grid g = levels_of(b, options);
-        for (auto& v : b.values) v = level_value(g.scale, level_of(v, g), g.levels);
+        for (std::size_t j = 0; j < b.count(); ++j)
+          b.values[j] = level_value(g.scale_of(j), level_of(b.values[j], g.scale_of(j), g.levels), g.levels);
+        if (b.grid == ValueGrid::none) b.set_grid(ValueGrid::levels, g.own, g.levels);
         b.grid = ValueGrid::levels;
-        b.scale = g.scale;
         b.levels = g.levels;
         break;
       }

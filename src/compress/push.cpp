@@ -14,9 +14,10 @@ std::span<const std::uint8_t> PushEncoder::encode(std::span<const float> gradien
   message_.worker = worker;
   round_to_encoding(message_, codec_);
   rnn::encode(message_, layout_, codec_, bytes_);
-  // Only a push that was encoded counts as delivered: if encoding threw, nothing is taken out of a
-  // residual memory, so the gradient is kept whole (ErrorFeedback's memory is untouched; DGC and
-  // AdaComp-IBM have already folded it into theirs, where it stays).
+  // Only a push that was encoded counts as delivered: if encoding threw, commit() is not called and
+  // every residual memory keeps the gradient whole for the next push (ErrorFeedback folds the
+  // uncommitted g + e into its residual at the next compress; DGC and AdaComp-IBM have already
+  // folded it into theirs).
   compressor_->commit(message_);
   return bytes_;
 }

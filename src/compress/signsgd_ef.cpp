@@ -8,8 +8,7 @@ void ScaledSignCompressor::compress_tensor(const Segment& /*segment*/, std::span
                                            TensorBlock& out) {
   const float scale = mean_magnitude(gradient);
   out.dense = true;
-  out.grid = ValueGrid::sign;
-  out.scale = scale;
+  out.set_grid(ValueGrid::sign, scale);
   out.values.resize(gradient.size());
   for (std::size_t i = 0; i < gradient.size(); ++i) out.values[i] = std::signbit(gradient[i]) ? -scale : scale;
 }

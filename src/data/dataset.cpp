@@ -3,6 +3,8 @@
 #include <array>
 #include <climits>
 #include <cstdlib>
+#include <limits>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,9 +50,10 @@ struct Split {
   fs::path images_path;
 };
 
-Split load_split(const fs::path& images_path, const fs::path& labels_path) {
-  const IdxArray images = read_idx(images_path);
-  const IdxArray labels = read_idx(labels_path);
+// Keeps the first max_items images and labels; both files are still checked whole.
+Split load_split(const fs::path& images_path, const fs::path& labels_path, std::size_t max_items) {
+  const IdxArray images = read_idx(images_path, max_items);
+  const IdxArray labels = read_idx(labels_path, max_items);
   if (images.dims.size() != 3) {
     throw Error(fmt::format("{}: expected a 3-D image array (count x rows x cols), got {} dimensions",
                             images_path.string(), images.dims.size()));
@@ -79,16 +82,20 @@ Split load_split(const fs::path& images_path, const fs::path& labels_path) {
     }
   }
 
+  const auto kept = static_cast<Eigen::Index>(labels.data.size());
   Split split;
   split.rows = rows;
   split.cols = cols;
   split.images_path = images_path;
   Dataset& d = split.data;
   using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const ByteMatrix> bytes(images.data.data(), static_cast<Eigen::Index>(count),
-                                           static_cast<Eigen::Index>(pixels));
-  // Division rather than a reciprocal multiply keeps 255 mapping to exactly 1.0f.
-  d.images = bytes.cast<Scalar>() / Scalar{255};
+  const Eigen::Map<const ByteMatrix> bytes(images.data.data(), kept, static_cast<Eigen::Index>(pixels));
+  try {
+    // Division rather than a reciprocal multiply keeps 255 mapping to exactly 1.0f.
+    d.images = bytes.cast<Scalar>() / Scalar{255};
+  } catch (const std::bad_alloc&) {
+    throw Error(fmt::format("{}: not enough memory for {} images as floats", images_path.string(), kept));
+  }
   d.labels = labels.data;
   d.shape = Shape{static_cast<int>(rows), static_cast<int>(cols), 1};
   d.classes = kClasses;
@@ -104,7 +111,7 @@ void check_dataset_name(const std::string& dataset) {
 
 }  // namespace
 
-DatasetPair load_idx_dataset(const fs::path& dir) {
+DatasetPair load_idx_dataset(const fs::path& dir, std::size_t train_limit) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(fmt::format("{}: dataset directory does not exist (expected {})", dir.string(), kExpectedFiles));
@@ -124,8 +131,8 @@ DatasetPair load_idx_dataset(const fs::path& dir) {
     throw Error(fmt::format("{}: dataset incomplete: missing {}; expected {}", dir.string(), list, kExpectedFiles));
   }
 
-  Split train = load_split(paths[0], paths[1]);
-  Split test = load_split(paths[2], paths[3]);
+  Split train = load_split(paths[0], paths[1], train_limit > 0 ? train_limit : std::numeric_limits<std::size_t>::max());
+  Split test = load_split(paths[2], paths[3], std::numeric_limits<std::size_t>::max());
   if (train.rows != test.rows || train.cols != test.cols) {
     throw Error(fmt::format("{}: images are {}x{} but {} has {}x{}", test.images_path.string(), test.rows, test.cols,
                             train.images_path.string(), train.rows, train.cols));

@@ -8,16 +8,20 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "rnn/core/atomic_file.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {
@@ -30,9 +34,9 @@ namespace {
 constexpr std::uint64_t kMaxDataBytes = std::uint64_t{1} << 31U;
 constexpr std::uint8_t kTypeUnsignedByte = 0x08;
 constexpr std::size_t kMaxDims = 4;
-// Reads go in bounded chunks: gzread takes an unsigned and returns an int, and for gzip input
-// the buffer only grows as decompressed data actually arrives.
+// Reads go in bounded chunks, so the buffer only grows as data actually arrives.
 constexpr std::size_t kChunkBytes = std::size_t{16} << 20U;
+// deflate cannot expand data more than 1032:1 (zlib technical details, "Maximum compression").
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 template <typename... Args>
@@ -55,81 +59,129 @@ std::string_view idx_type_name(std::uint8_t type) {
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose_r(f); }
+
+// The gzip members of a file, inflated one after another (as gunzip does with concatenated
+// members). zlib checks each member's CRC-32 and length trailer when it reaches Z_STREAM_END; the
+// input must end exactly after a member, so a file cut anywhere (also inside a trailer) or
+// followed by anything that is not another member is refused.
+class GzipStream {
+ public:
+  GzipStream(std::FILE* file, const fs::path& path) : file_(file), path_(path), input_(kInputBytes) {
+    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail(path_, "cannot start gzip decoding: out of memory");
+  }
+  ~GzipStream() { inflateEnd(&z_); }
+  GzipStream(const GzipStream&) = delete;
+  GzipStream& operator=(const GzipStream&) = delete;
+  GzipStream(GzipStream&&) = delete;
+  GzipStream& operator=(GzipStream&&) = delete;
+
+  std::size_t read(std::uint8_t* dst, std::size_t n) {
+    std::size_t total = 0;
+    while (total < n && !finished_) {
+      // At the end of the file avail_in stays 0; inflate may still finish from what it holds.
+      if (z_.avail_in == 0) fill();
+      const std::size_t want = std::min<std::size_t>(n - total, UINT_MAX);
+      z_.next_out = dst + total;
+      z_.avail_out = static_cast<uInt>(want);
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      total += want - z_.avail_out;
+      if (rc == Z_STREAM_END) {
+        next_member();
+      } else if (rc == Z_BUF_ERROR && z_.avail_in == 0) {
+        fail(path_, "truncated gzip stream: the file ends inside compressed data or its CRC-32/length trailer");
+      } else if (rc == Z_MEM_ERROR) {
+        throw std::bad_alloc();
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        fail(path_, "corrupt gzip stream: {}", z_.msg != nullptr ? z_.msg : "invalid data");
+      }
+    }
+    return total;
+  }
+
+ private:
+  static constexpr std::size_t kInputBytes = std::size_t{1} << 17U;
+
+  // Moves unread input to the front and reads more after it; returns the bytes now available.
+  std::size_t fill() {
+    if (z_.avail_in > 0 && z_.next_in != input_.data()) std::memmove(input_.data(), z_.next_in, z_.avail_in);
+    const std::size_t got = std::fread(input_.data() + z_.avail_in, 1, input_.size() - z_.avail_in, file_);
+    if (std::ferror(file_)) fail(path_, "read error: {}", std::strerror(errno));
+    z_.next_in = input_.data();
+    z_.avail_in += static_cast<uInt>(got);
+    return z_.avail_in;
+  }
+
+  // After a member's verified trailer: the end of the file, or the next member's magic.
+  void next_member() {
+    if (z_.avail_in < 2) fill();
+    if (z_.avail_in == 0) {
+      finished_ = true;
+      return;
+    }
+    if (z_.avail_in < 2 || z_.next_in[0] != 0x1F || z_.next_in[1] != 0x8B) {
+      fail(path_, "trailing bytes after the gzip data (not another gzip member)");
+    }
+    if (inflateReset(&z_) != Z_OK) fail(path_, "cannot restart gzip decoding");
+  }
+
+  std::FILE* file_;
+  const fs::path& path_;
+  std::vector<std::uint8_t> input_;
+  z_stream z_{};
+  bool finished_ = false;
 };
 
-// One input stream over either a raw file (stdio) or a gzip file (zlib). The two are told
-// apart by content, so a misnamed file still reads correctly.
+// One input stream over either a raw file or a gzip file. The two are told apart by content, so a
+// misnamed file still reads correctly.
 class Input {
  public:
   explicit Input(const fs::path& path) : path_(path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) fail(path, "is a directory, expected an IDX file");
-    raw_.reset(std::fopen(path.c_str(), "rb"));
-    if (!raw_) fail(path, "cannot open: {}", std::strerror(errno));
+    file_.reset(std::fopen(path.c_str(), "rb"));
+    if (!file_) fail(path, "cannot open: {}", std::strerror(errno));
 
     std::array<unsigned char, 2> magic{};
-    const std::size_t n = std::fread(magic.data(), 1, magic.size(), raw_.get());
-    if (std::ferror(raw_.get())) fail(path, "read error: {}", std::strerror(errno));
-    gzip_ = n == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+    const std::size_t n = std::fread(magic.data(), 1, magic.size(), file_.get());
+    if (std::ferror(file_.get())) fail(path, "read error: {}", std::strerror(errno));
+    if (std::fseek(file_.get(), 0, SEEK_SET) != 0) fail(path, "seek failed: {}", std::strerror(errno));
 
     // The size lets read_idx weigh the header's promise against the file before allocating.
     size_ = fs::file_size(path, ec);
     if (ec) fail(path, "cannot determine file size: {}", ec.message());
-    if (gzip_) {
-      raw_.reset();
-      gz_.reset(gzopen(path.c_str(), "rb"));
-      if (!gz_) fail(path, "cannot open: {}", std::strerror(errno));
-      gzbuffer(gz_.get(), 1U << 17U);  // larger than zlib's 8 KiB default: fewer syscalls
-    } else if (std::fseek(raw_.get(), 0, SEEK_SET) != 0) {
-      fail(path, "seek failed: {}", std::strerror(errno));
-    }
+    if (n == 2 && magic[0] == 0x1F && magic[1] == 0x8B) gzip_ = std::make_unique<GzipStream>(file_.get(), path_);
   }
 
-  [[nodiscard]] bool gzip() const { return gzip_; }
+  [[nodiscard]] bool gzip() const { return gzip_ != nullptr; }
   // Size of the file on disk (compressed size for gzip input).
   [[nodiscard]] std::uint64_t file_size() const { return size_; }
 
   // Reads up to n bytes; returns fewer only at the end of the input. I/O errors and corrupt
   // compressed data throw instead of looking like a short file.
   std::size_t read(std::uint8_t* dst, std::size_t n) {
-    std::size_t total = 0;
-    while (total < n) {
-      const std::size_t want = std::min(n - total, kChunkBytes);
-      std::size_t got = 0;
-      if (gzip_) {
-        const int r = gzread(gz_.get(), dst + total, static_cast<unsigned>(want));
-        check_gz();
-        if (r < 0) fail(path_, "gzip read failed");
-        got = static_cast<std::size_t>(r);
-      } else {
-        got = std::fread(dst + total, 1, want, raw_.get());
-        if (std::ferror(raw_.get())) fail(path_, "read error: {}", std::strerror(errno));
-      }
-      total += got;
+    if (gzip_) return gzip_->read(dst, n);
+    const std::size_t got = std::fread(dst, 1, n, file_.get());
+    if (std::ferror(file_.get())) fail(path_, "read error: {}", std::strerror(errno));
+    return got;
+  }
+
+  // Reads and discards n bytes; returns how many there were.
+  std::uint64_t skip(std::uint64_t n) {
+    std::array<std::uint8_t, std::size_t{1} << 16U> scratch{};
+    std::uint64_t skipped = 0;
+    while (skipped < n) {
+      const std::size_t want = std::min<std::uint64_t>(n - skipped, scratch.size());
+      const std::size_t got = read(scratch.data(), want);
+      skipped += got;
       if (got < want) break;
     }
-    return total;
+    return skipped;
   }
 
  private:
-  void check_gz() {
-    int err = Z_OK;
-    std::string_view msg = gzerror(gz_.get(), &err);
-    if (err == Z_OK) return;
-    // zlib prefixes its messages with the path, which fail() adds already.
-    if (const std::string prefix = path_.string() + ": "; msg.starts_with(prefix)) msg.remove_prefix(prefix.size());
-    // Z_BUF_ERROR is how zlib reports a compressed stream that stops mid-member.
-    if (err == Z_BUF_ERROR) fail(path_, "truncated gzip stream ({})", msg);
-    if (err == Z_ERRNO) fail(path_, "read error: {}", std::strerror(errno));
-    fail(path_, "corrupt gzip stream: {}", msg);
-  }
-
   fs::path path_;
-  std::unique_ptr<std::FILE, FileCloser> raw_;
-  std::unique_ptr<gzFile_s, GzCloser> gz_;
-  bool gzip_ = false;
+  std::unique_ptr<std::FILE, FileCloser> file_;
+  std::unique_ptr<GzipStream> gzip_;
   std::uint64_t size_ = 0;
 };
 
@@ -138,21 +190,15 @@ std::uint32_t load_be32(const std::uint8_t* p) {
          std::uint32_t{p[3]};
 }
 
-void store_be32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24U);
-  p[1] = static_cast<std::uint8_t>(v >> 16U);
-  p[2] = static_cast<std::uint8_t>(v >> 8U);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-
 std::string dims_string(const std::vector<std::uint32_t>& dims) {
   return fmt::format("{}", fmt::join(dims, "x"));
 }
 
 }  // namespace
 
-IdxArray read_idx(const fs::path& path) {
-  Input in(path);
+namespace {
+
+IdxArray read_idx_from(Input& in, const fs::path& path, std::size_t max_items) {
   const std::string_view source = in.gzip() ? "decompressed gzip stream" : "file";
 
   std::array<std::uint8_t, 4 + 4 * kMaxDims> header{};
@@ -188,8 +234,9 @@ IdxArray read_idx(const fs::path& path) {
     }
   }
 
+  // What the file can hold, before anything is allocated: exactly its size for a raw file, at
+  // most deflate's maximum expansion of its size for a gzip file.
   if (!in.gzip()) {
-    // The guard only matters if the file shrank after it was measured.
     const std::uint64_t available = in.file_size() > header_bytes ? in.file_size() - header_bytes : 0;
     if (available < expected) {
       fail(path, "truncated: header promises {} data bytes, file has {}", expected, available);
@@ -197,18 +244,19 @@ IdxArray read_idx(const fs::path& path) {
     if (available > expected) {
       fail(path, "trailing bytes: header promises {} data bytes, file has {}", expected, available);
     }
-    out.data.reserve(expected);
-  } else {
-    // The decompressed size is unknown until read, so the buffer grows with the data. The
-    // first reservation uses deflate's maximum expansion (about 1032:1): enough for a genuine
-    // file in one go, while a tiny file with a huge header costs only what it could contain.
-    const std::uint64_t most_possible = in.file_size() * kMaxDeflateRatio;
-    out.data.reserve(std::min(expected, most_possible));
+  } else if (header_bytes + expected > in.file_size() * kMaxDeflateRatio) {
+    fail(path, "truncated: header promises {} data bytes, more than a gzip file of {} bytes can hold ({}:1 at most)",
+         expected, in.file_size(), kMaxDeflateRatio);
   }
 
-  while (out.data.size() < expected) {
+  // The first max_items items (along the first dimension) are kept; the rest is read and checked
+  // but not stored.
+  const std::uint64_t item_bytes = out.dims[0] == 0 ? 0 : expected / out.dims[0];
+  const std::uint64_t kept = std::min<std::uint64_t>(out.dims[0], max_items) * item_bytes;
+  out.data.reserve(kept);
+  while (out.data.size() < kept) {
     const std::size_t old = out.data.size();
-    const std::size_t want = std::min<std::uint64_t>(expected - old, kChunkBytes);
+    const std::size_t want = std::min<std::uint64_t>(kept - old, kChunkBytes);
     out.data.resize(old + want);
     got = in.read(out.data.data() + old, want);
     out.data.resize(old + got);
@@ -216,12 +264,26 @@ IdxArray read_idx(const fs::path& path) {
       fail(path, "truncated: header promises {} data bytes, {} has {}", expected, source, out.data.size());
     }
   }
+  if (const std::uint64_t rest = in.skip(expected - kept); rest < expected - kept) {
+    fail(path, "truncated: header promises {} data bytes, {} has {}", expected, source, kept + rest);
+  }
   // One more byte must hit the end; for gzip this also makes zlib verify the CRC trailer.
   std::uint8_t extra = 0;
   if (in.read(&extra, 1) != 0) {
     fail(path, "trailing bytes: header promises {} data bytes, {} has more", expected, source);
   }
   return out;
+}
+
+}  // namespace
+
+IdxArray read_idx(const fs::path& path, std::size_t max_items) {
+  try {
+    Input in(path);
+    return read_idx_from(in, path, max_items);
+  } catch (const std::bad_alloc&) {
+    fail(path, "not enough memory to load this file");
+  }
 }
 
 void write_idx(const fs::path& path, const IdxArray& array) {
@@ -238,42 +300,17 @@ void write_idx(const fs::path& path, const IdxArray& array) {
          array.data.size());
   }
 
-  // A fixed-size array (at most 4 dimensions) rather than a sized vector: GCC 12 misreads the
-  // vector version as an overflow (-Wstringop-overflow).
-  std::array<std::uint8_t, 4 + 4 * kMaxDims> header_bytes{};
-  header_bytes[2] = kTypeUnsignedByte;
-  header_bytes[3] = static_cast<std::uint8_t>(array.dims.size());
-  for (std::size_t i = 0; i < array.dims.size(); ++i) store_be32(header_bytes.data() + 4 + 4 * i, array.dims[i]);
-  const std::span<const std::uint8_t> header(header_bytes.data(), 4 + 4 * array.dims.size());
-
-  // Writing under a temporary name and renaming means readers never see a half-written file,
-  // and an interrupted write leaves any previous version intact.
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
-    if (!f) fail(tmp, "cannot create: {}", std::strerror(errno));
-    const bool ok =
-        std::fwrite(header.data(), 1, header.size(), f.get()) == header.size() &&
-        // An empty vector's data() may be null, which fwrite must not be given.
-        (array.data.empty() || std::fwrite(array.data.data(), 1, array.data.size(), f.get()) == array.data.size()) &&
-        std::fflush(f.get()) == 0;
-    const int saved_errno = errno;
-    // fclose can report a deferred write error, so its result matters too.
-    const bool closed = std::fclose(f.release()) == 0;
-    if (!ok || !closed) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      fail(tmp, "write failed: {}", std::strerror(ok ? errno : saved_errno));
+  // The IDX header is big-endian (the MNIST convention), unlike the project's own formats.
+  std::vector<std::uint8_t> bytes = {0, 0, kTypeUnsignedByte, static_cast<std::uint8_t>(array.dims.size())};
+  bytes.reserve(4 + 4 * array.dims.size() + array.data.size());
+  for (const std::uint32_t d : array.dims) {
+    for (unsigned shift = 24;; shift -= 8) {
+      bytes.push_back(static_cast<std::uint8_t>(d >> shift));
+      if (shift == 0) break;
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    fail(path, "cannot rename {} into place: {}", tmp.string(), ec.message());
-  }
+  bytes.insert(bytes.end(), array.data.begin(), array.data.end());
+  write_file_atomically(path, bytes);
 }
 
 }  // namespace rnn

@@ -1,5 +1,6 @@
 #include "rnn/server/parameter_server.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <numeric>
@@ -10,17 +11,6 @@
 #include "rnn/core/error.hpp"
 
 namespace rnn {
-
-std::string_view to_string(PushOutcome outcome) {
-  switch (outcome) {
-    case PushOutcome::applied: return "applied";
-    case PushOutcome::malformed: return "malformed";
-    case PushOutcome::non_finite: return "non_finite";
-    case PushOutcome::from_the_future: return "from_the_future";
-    case PushOutcome::too_stale: return "too_stale";
-  }
-  return "?";
-}
 
 ServerRule parse_server_rule(std::string_view name) {
   if (name == "sgd") return ServerRule::sgd;
@@ -67,8 +57,30 @@ ParameterServer::ParameterServer(const ParameterLayout& layout, std::vector<floa
     : layout_(layout), options_(options), params_(std::move(initial)) {
   if (params_.size() != layout.size())
     throw Error(fmt::format("server: {} initial parameters for a layout of {}", params_.size(), layout.size()));
-  if (options_.rule != ServerRule::sgd) throw Error("server: only the sgd rule is available");
   step_ = std::make_unique<ServerStep>(layout, options.policy, options.learning_rate, options.max_delay);
+  std::vector<float> multipliers(layout.segments().size(), 1.0F);
+  for (std::size_t s = 0; s < multipliers.size(); ++s) {
+    for (const auto& [prefix, value] : options.segment_multipliers) {
+      if (layout.segments()[s].name.starts_with(prefix)) {
+        multipliers[s] = value;
+        break;
+      }
+    }
+  }
+  step_->set_segment_multipliers(multipliers);
+  if (options.rule != ServerRule::sgd) {
+    OptimizerOptions o;
+    o.kind = options.rule == ServerRule::adam ? OptimizerKind::adam : OptimizerKind::sgd;
+    o.learning_rate = options.learning_rate;
+    o.momentum = options.momentum;
+    o.beta1 = options.beta1;
+    o.beta2 = options.beta2;
+    o.epsilon = options.epsilon;
+    if (options.rule == ServerRule::momentum && !(o.momentum > 0.0F && o.momentum < 1.0F))
+      throw Error(fmt::format("server momentum must be in (0, 1), got {}", o.momentum));
+    rule_ = make_optimizer(o, layout);
+    step_->set_update_rule(rule_.get());
+  }
 }
 
 ParameterServer::~ParameterServer() = default;
@@ -87,24 +99,15 @@ PushReceipt ParameterServer::receive(std::span<const std::uint8_t> bytes) {
   PushReceipt receipt;
   try {
     (void)decode(bytes, layout_, message_);
-  } catch (const Error& e) {
+    static_cast<StepResult&>(receipt) = step_->apply(message_, params_);
+    receipt.worker = message_.worker;
+  } catch (const Error& e) {  // (decode refuses malformed bytes by throwing; apply never throws for a push)
+    receipt = PushReceipt{};
     receipt.outcome = PushOutcome::malformed;
-    receipt.reason = e.what();
-    ++counters_.pushes[static_cast<std::size_t>(receipt.outcome)];
-    return receipt;
-  }
-  receipt.worker = message_.worker;
-  if (message_.base_version > step_->version()) {
-    receipt.outcome = PushOutcome::from_the_future;
-    receipt.reason =
-        fmt::format("base version {} is newer than the server's {}", message_.base_version, step_->version());
-  } else {
-    const StepResult r = step_->apply(message_, params_);
-    receipt.delay = r.delay;
-    receipt.entries = r.entries;
-    receipt.tau_sum = r.tau_sum;
-    receipt.outcome = r.applied ? PushOutcome::applied : PushOutcome::too_stale;
-    if (!r.applied) receipt.reason = fmt::format("delay {} is beyond the bound {}", r.delay, options_.max_delay);
+    const std::string_view what = e.what();
+    const std::size_t n = std::min(what.size(), receipt.reason_text.size() - 1);
+    std::copy_n(what.data(), n, receipt.reason_text.data());
+    receipt.reason_text[n] = '\0';
   }
   ++counters_.pushes[static_cast<std::size_t>(receipt.outcome)];
   return receipt;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <limits>
+#include <new>
 #include <string>
 
 #include "rnn/compress/message.hpp"
@@ -13,8 +14,11 @@ namespace rnn {
 
 StalenessTracker::StalenessTracker(const ParameterLayout& layout, std::size_t window) : window_(window) {
   if (window == 0) throw Error("staleness: the window must be at least 1");
-  // τ ≤ W must fit the uint32 output, and entry positions within one update are uint32.
-  if (window >= std::numeric_limits<std::uint32_t>::max()) throw Error("staleness: window too large");
+  if (window > max_window) {
+    throw Error("staleness: window " + std::to_string(window) + " is above the limit of " + std::to_string(max_window) +
+                " updates");
+  }
+  // Entry positions within one update are uint32 (τ ≤ W fits it by the limit above).
   if (layout.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw Error("staleness: more than 2^32 - 1 parameters");
   }
@@ -22,20 +26,15 @@ StalenessTracker::StalenessTracker(const ParameterLayout& layout, std::size_t wi
     offset_.push_back(s.offset);
     size_.push_back(s.size());
   }
-  const std::size_t segments = offset_.size();
   last_.resize(layout.size());
-  // One slot more than the window: the open update's slot must not be the oldest answerable one.
-  ring_.resize(window + 1);
-  for (Slot& slot : ring_) slot.dense_before.resize(segments);
-  dense_count_.assign(segments, 0);
-  touched_in_.assign(segments, 0);
-  pending_dense_.reserve(segments);
+  dense_count_.assign(offset_.size(), 0);
+  // The ring starts empty and grows in record(): a large window costs nothing until it is used.
 }
 
 StalenessTracker::Link StalenessTracker::previous(const Link& link) const {
   const Slot& slot = ring_[link.slot];
-  // Walks stop at versions ≤ t0 ≥ now − W, so they only reach the last W ended updates (and
-  // the open one), which the W + 1 slots all still hold: an evicted slot is never read.
+  // Walks stop at versions ≤ t0 ≥ now − W, so they only reach the last W updates, which the W
+  // slots all still hold: an evicted slot is never read.
   assert(slot.version == link.version && "staleness: read an evicted update");
   return slot.previous[link.position];
 }
@@ -57,7 +56,7 @@ void StalenessTracker::check_query(std::uint64_t base_version, std::size_t segme
 
 std::uint32_t StalenessTracker::dense_count(std::uint64_t base_version, std::size_t segment) const {
   if (base_version == now_) return 0;
-  const Slot& after_base = ring_[(base_version + 1) % ring_.size()];
+  const Slot& after_base = ring_[(base_version + 1) % window_];
   assert(after_base.version == base_version + 1 && "staleness: read an evicted update");
   return static_cast<std::uint32_t>(dense_count_[segment] - after_base.dense_before[segment]);
 }
@@ -83,9 +82,7 @@ void StalenessTracker::count(std::uint64_t base_version, std::size_t segment, Lo
   const auto take = [&](std::size_t lane) {
     while (next < n) {
       const std::size_t j = next++;
-      Link first = last_[offset + local(j)];
-      // A touch by the open update is not part of the history yet.
-      if (first.version > now_) first = previous(first);
+      const Link first = last_[offset + local(j)];
       if (first.version <= base_version) {
         tau_out[j] = dense;
         continue;
@@ -151,55 +148,71 @@ void StalenessTracker::check_indices(std::size_t segment, std::span<const std::u
   }
 }
 
-void StalenessTracker::begin_update() {
-  if (open_) throw Error("staleness: begin_update while an update is open");
-  Slot& slot = ring_[(now_ + 1) % ring_.size()];
-  slot.version = now_ + 1;
+std::size_t StalenessTracker::check_update(const Message& update) const {
+  std::size_t sparse_entries = 0;
+  for (std::size_t j = 0; j < update.blocks.size(); ++j) {
+    const TensorBlock& block = update.blocks[j];
+    if (block.segment >= offset_.size()) {
+      throw Error("staleness: segment " + std::to_string(block.segment) + " out of range (" +
+                  std::to_string(offset_.size()) + " segments)");
+    }
+    if (j > 0 && block.segment <= update.blocks[j - 1].segment) {
+      throw Error("staleness: segment " + std::to_string(block.segment) + " after segment " +
+                  std::to_string(update.blocks[j - 1].segment) +
+                  " (an update names each segment at most once, in increasing order)");
+    }
+    if (!block.dense) {
+      check_indices(block.segment, block.indices);
+      sparse_entries += block.indices.size();
+    }
+  }
+  return sparse_entries;
+}
+
+// The slot for the next update, with room for its entries. Everything that can allocate happens
+// here, before record() changes any state, so running out of memory leaves the tracker as it was.
+StalenessTracker::Slot& StalenessTracker::prepare_slot(std::uint32_t slot_index, std::size_t sparse_entries) {
+  if (slot_index >= ring_.size()) {
+    // Grows one slot per update until the ring is full; capacity doubles but never passes W.
+    if (ring_.size() == ring_.capacity()) ring_.reserve(std::min(window_, std::max<std::size_t>(2, 2 * ring_.size())));
+    ring_.resize(slot_index + 1);
+  }
+  Slot& slot = ring_[slot_index];
+  slot.previous.reserve(sparse_entries);
+  slot.dense_before.reserve(dense_count_.size());
+  return slot;
+}
+
+void StalenessTracker::record(const Message& update) {
+  const std::size_t sparse_entries = check_update(update);
+  const std::uint64_t version = now_ + 1;
+  const auto slot_index = static_cast<std::uint32_t>(version % window_);
+  Slot* prepared = nullptr;
+  try {
+    prepared = &prepare_slot(slot_index, sparse_entries);
+  } catch (const std::bad_alloc&) {
+    throw Error("staleness: out of memory recording update " + std::to_string(version) + " (window " +
+                std::to_string(window_) + ")");
+  }
+  // From here on nothing throws.
+  Slot& slot = *prepared;
+  slot.version = version;
   slot.previous.clear();  // keeps its capacity
   slot.dense_before.assign(dense_count_.begin(), dense_count_.end());
-  pending_dense_.clear();
-  open_ = true;
-}
-
-void StalenessTracker::check_touch(std::size_t segment) const {
-  if (!open_) throw Error("staleness: touch outside begin_update/end_update");
-  if (segment >= offset_.size()) {
-    throw Error("staleness: segment " + std::to_string(segment) + " out of range (" + std::to_string(offset_.size()) +
-                " segments)");
+  for (const TensorBlock& block : update.blocks) {
+    if (block.dense) {
+      ++dense_count_[block.segment];
+      continue;
+    }
+    const std::size_t offset = offset_[block.segment];
+    for (const std::uint32_t local : block.indices) {
+      Link& last = last_[offset + local];
+      const auto position = static_cast<std::uint32_t>(slot.previous.size());
+      slot.previous.push_back(last);
+      last = Link{version, position, slot_index};
+    }
   }
-  if (touched_in_[segment] == now_ + 1) {
-    throw Error("staleness: segment " + std::to_string(segment) + " touched twice in one update");
-  }
-}
-
-void StalenessTracker::touch(std::size_t segment, std::span<const std::uint32_t> local_indices) {
-  check_touch(segment);
-  check_indices(segment, local_indices);  // before any change, so a throw leaves no trace
-  const std::uint64_t version = now_ + 1;
-  const auto slot_index = static_cast<std::uint32_t>(version % ring_.size());
-  Slot& slot = ring_[slot_index];
-  const std::size_t offset = offset_[segment];
-  for (const std::uint32_t local : local_indices) {
-    Link& last = last_[offset + local];
-    const auto position = static_cast<std::uint32_t>(slot.previous.size());
-    slot.previous.push_back(last);
-    last = Link{version, position, slot_index};
-  }
-  touched_in_[segment] = version;
-}
-
-void StalenessTracker::touch_dense(std::size_t segment) {
-  check_touch(segment);
-  pending_dense_.push_back(segment);
-  touched_in_[segment] = now_ + 1;
-}
-
-void StalenessTracker::end_update() {
-  if (!open_) throw Error("staleness: end_update without begin_update");
-  // Counted only now, so queries made while the update was open do not see it.
-  for (const std::size_t segment : pending_dense_) ++dense_count_[segment];
-  ++now_;
-  open_ = false;
+  now_ = version;
 }
 
 }  // namespace rnn

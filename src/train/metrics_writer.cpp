@@ -1,6 +1,7 @@
 #include "rnn/train/metrics_writer.hpp"
 
-#include <fstream>
+#include <cmath>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -9,13 +10,15 @@
 namespace rnn {
 namespace {
 
-std::string json_escape(const std::string& s) {
-  std::string out;
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
   for (const char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -24,79 +27,126 @@ std::string json_escape(const std::string& s) {
         }
     }
   }
-  return out;
+  return out + "\"";
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
   for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
-std::vector<std::pair<std::string, std::string>> epoch_fields(const EpochMetrics& m) {
-  return {{"epoch", fmt::format("{}", m.epoch)},
-          {"lr", fmt::format("{:.6g}", m.learning_rate)},
-          {"train_loss", fmt::format("{:.6f}", m.train_loss)},
-          {"train_acc", fmt::format("{:.6f}", m.train_accuracy)},
-          {"test_loss", fmt::format("{:.6f}", m.test_loss)},
-          {"test_acc", fmt::format("{:.6f}", m.test_accuracy)},
-          {"seconds", fmt::format("{:.3f}", m.seconds)},
-          {"samples_per_s", fmt::format("{:.1f}", m.samples_per_second)}};
+// fmt's default presentation is the shortest decimal that reads back as the same value of the
+// same type. A trailing ".0" keeps whole numbers recognisable as reals.
+template <typename Real>
+std::string real_text(Real v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+enum class Syntax { json, csv };
+
+std::string value_text(const MetricValue& value, Syntax syntax) {
+  return std::visit(
+      [syntax](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return syntax == Syntax::json ? json_string(v) : csv_field(v);
+        } else if constexpr (std::is_floating_point_v<T>) {
+          if (std::isfinite(v)) return real_text(v);
+          if (syntax == Syntax::json) return "null";
+          return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+        } else {
+          return fmt::format("{}", v);
+        }
+      },
+      value);
 }
 
 }  // namespace
 
-MetricsWriter::MetricsWriter(std::filesystem::path path, std::vector<std::pair<std::string, std::string>> run_fields)
-    : path_(std::move(path)), run_fields_(std::move(run_fields)) {
-  const auto ext = path_.extension().string();
+MetricsRecord& MetricsRecord::add_value(std::string key, MetricValue value) {
+  if (key.empty()) throw Error("metrics record: empty key");
+  for (const auto& [k, v] : fields_) {
+    if (k == key) throw Error(fmt::format("metrics record: key '{}' given twice", key));
+  }
+  fields_.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+MetricsRecord& MetricsRecord::add(const MetricsRecord& other) {
+  for (const auto& [k, v] : other.fields_) add_value(k, v);
+  return *this;
+}
+
+MetricsRecord epoch_record(const EpochMetrics& m) {
+  MetricsRecord r;
+  // The optimizer's step size is a float: written as that float, 0.001 rather than 0.0010000000474974513.
+  r.add("epoch", m.epoch)
+      .add("lr", static_cast<float>(m.learning_rate))
+      .add("train_loss", m.train_loss)
+      .add("train_acc", m.train_accuracy)
+      .add("test_loss", m.test_loss)
+      .add("test_acc", m.test_accuracy)
+      .add("seconds", m.seconds)
+      .add("samples_per_s", m.samples_per_second);
+  return r;
+}
+
+MetricsWriter::MetricsWriter(std::filesystem::path path, MetricsRecord run_fields)
+    : file_(std::move(path)), run_fields_(std::move(run_fields)) {
+  const auto ext = file_.path().extension().string();
   if (ext == ".jsonl" || ext == ".json") {
     format_ = Format::jsonl;
   } else if (ext == ".csv") {
     format_ = Format::csv;
   } else {
-    throw Error(fmt::format("{}: metrics file must end in .jsonl or .csv", path_.string()));
+    throw Error(fmt::format("{}: metrics file must end in .jsonl or .csv", file_.path().string()));
   }
-  flush();  // fail now, not after the first epoch, if the path is not writable
+  check_writable(file_.path());  // fail now rather than after the first epoch
 }
 
-void MetricsWriter::write(const EpochMetrics& m) {
-  const auto fields = epoch_fields(m);
+void MetricsWriter::write(const MetricsRecord& record) {
+  MetricsRecord full = run_fields_;
+  full.add(record);
+  std::string text;
   if (format_ == Format::jsonl) {
-    std::string line = "{";
-    for (const auto& [k, v] : run_fields_) line += fmt::format("\"{}\":\"{}\",", k, json_escape(v));
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      line += fmt::format("{}\"{}\":{}", i == 0 ? "" : ",", fields[i].first, fields[i].second);
+    text = "{";
+    for (const auto& [k, v] : full.fields()) {
+      if (text.size() > 1) text += ',';
+      text += json_string(k) + ':' + value_text(v, Syntax::json);
     }
-    lines_.push_back(line + "}");
-  } else {
-    if (lines_.empty()) {
-      std::string header;
-      for (const auto& [k, v] : run_fields_) header += k + ",";
-      for (std::size_t i = 0; i < fields.size(); ++i) header += (i == 0 ? "" : ",") + fields[i].first;
-      lines_.push_back(header);
+    text += "}\n";
+    file_.append(text);
+    return;
+  }
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : full.fields()) keys.push_back(k);
+  const bool first = !file_.published();
+  if (first) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0) text += ',';
+      text += csv_field(keys[i]);
     }
-    std::string line;
-    for (const auto& [k, v] : run_fields_) line += csv_field(v) + ",";
-    for (std::size_t i = 0; i < fields.size(); ++i) line += (i == 0 ? "" : ",") + fields[i].second;
-    lines_.push_back(line);
+    text += '\n';
+  } else if (keys != csv_keys_) {
+    std::string list;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0) list += ',';
+      list += keys[i];
+    }
+    throw Error(fmt::format("{}: record has keys {}, but the CSV header was written for other keys",
+                            file_.path().string(), list));
   }
-  flush();
-}
-
-void MetricsWriter::flush() const {
-  std::filesystem::path tmp = path_;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot open for writing", tmp.string()));
-    for (const auto& line : lines_) out << line << '\n';
-    out.flush();
-    if (!out) throw Error(fmt::format("{}: write failed", tmp.string()));
+  for (std::size_t i = 0; i < full.fields().size(); ++i) {
+    if (i > 0) text += ',';
+    text += value_text(full.fields()[i].second, Syntax::csv);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path_, ec);
-  if (ec) throw Error(fmt::format("{}: cannot rename from {}: {}", path_.string(), tmp.string(), ec.message()));
+  text += '\n';
+  file_.append(text);
+  if (first) csv_keys_ = std::move(keys);
 }
 
 }  // namespace rnn

@@ -32,7 +32,7 @@ grep -q -- "--model" "$work/help" || fail "--help does not list --model"
 grep -q "summary:" "$work/run" || fail "no summary line"
 [ "$(wc -l <"$work/m.jsonl")" -eq 2 ] || fail "metrics.jsonl should have 2 lines"
 [ -f "$work/model.bin" ] || fail "model file not written"
-ls "$work" | grep -q '\.tmp$' && fail "temporary files left behind"
+ls -A "$work" | grep -q '\.tmp' && fail "temporary files left behind"
 "$train" --load "$work/model.bin" --eval-only --data-dir "$work/data" >"$work/eval" 2>&1 || fail "--eval-only failed"
 grep -q "test accuracy" "$work/eval" || fail "--eval-only printed no accuracy"
 "$train" --load "$work/model.bin" --data-dir "$work/data" --epochs 1 --batch 32 --no-progress --save "$work/model2.bin" \
@@ -135,9 +135,67 @@ printf 'garbage' >"$work/garbage.bin"
 expect_error 1 "garbage.bin" -- "$train" --load "$work/garbage.bin" --eval-only --data-dir "$work/data"
 expect_error 1 "holds a mlp model" -- "$train" --load "$work/model.bin" --model cnn --data-dir "$work/data"
 
-# Unwritable outputs.
+# Unwritable outputs: refused before any data is read or any epoch runs, with the path and the
+# system's reason, and nothing is left behind.
 expect_error 1 "metrics" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/m.txt"
-expect_error 1 "cannot open" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/none/m.jsonl"
+mkdir -p "$work/outputs/adir" "$work/outputs/adir.jsonl"
+outputs() { ls -A "$work/outputs" | tr '\n' ' '; }
+before=$(outputs)
+expect_error 1 "$work/none/m.jsonl.*No such file or directory" -- "$train" --data-dir "$work/data" --epochs 1 \
+  --no-progress --out "$work/none/m.jsonl"
+expect_error 1 "$work/none/model.bin.*No such file or directory" -- "$train" --data-dir "$work/data" --epochs 1 \
+  --no-progress --save "$work/none/model.bin"
+grep -q "epoch" "$work/out" && fail "--save into a missing folder trained first"
+expect_error 1 "adir.*Is a directory" -- "$train" --data-dir "$work/data" --epochs 1 --no-progress \
+  --save "$work/outputs/adir"
+grep -q "epoch" "$work/out" && fail "--save onto a directory trained first"
+expect_error 1 "adir.jsonl.*Is a directory" -- "$train" --data-dir "$work/data" --epochs 1 --no-progress \
+  --out "$work/outputs/adir.jsonl"
+expect_error 1 "same file" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/outputs/x.jsonl" \
+  --save "$work/outputs/x.jsonl"
+expect_error 1 "same file" -- "$train" --data-dir "$work/data" --epochs 1 --out "$work/outputs/x.jsonl" \
+  --save "$work/outputs/adir/.././x.jsonl"
+cd "$work" || exit 1
+expect_error 1 "same file" -- "$train" --data-dir "$work/data" --epochs 1 --out outputs/x.jsonl \
+  --save "$work/outputs/x.jsonl"
+cd - >/dev/null || exit 1
+expect_error 1 "would replace the model file" -- "$train" --load "$work/model.bin" --data-dir "$work/data" \
+  --epochs 1 --out "$work/./model.bin"
+[ "$(outputs)" = "$before" ] || fail "refused runs left files behind: $(outputs)"
+# Root ignores file permissions, so a read-only folder only stops other users.
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir "$work/ro" && chmod 555 "$work/ro"
+  expect_error 1 "ro/model.bin.*Permission denied" -- "$train" --data-dir "$work/data" --epochs 1 --no-progress \
+    --save "$work/ro/model.bin"
+  expect_error 1 "ro/m.jsonl.*Permission denied" -- "$train" --data-dir "$work/data" --epochs 1 --no-progress \
+    --out "$work/ro/m.jsonl"
+  [ -z "$(ls -A "$work/ro")" ] || fail "files left in a read-only folder"
+  chmod 755 "$work/ro"
+fi
+
+# A symlink at the target is replaced, never written through; nor is one planted at the name a
+# fixed temporary would have.
+echo precious >"$work/outputs/victim"
+ln -s "$work/outputs/victim" "$work/outputs/linked.bin"
+ln -s "$work/outputs/victim" "$work/outputs/model3.bin.tmp"
+ln -s "$work/outputs/victim" "$work/outputs/linked.jsonl"
+"$train" --model mlp --data-dir "$work/data" --epochs 1 --batch 32 --no-progress --save "$work/outputs/linked.bin" \
+  --out "$work/outputs/linked.jsonl" >"$work/run3" 2>&1 || { fail "run saving over symlinks failed"; cat "$work/run3"; }
+"$train" --model mlp --data-dir "$work/data" --epochs 1 --batch 32 --no-progress --save "$work/outputs/model3.bin" \
+  >"$work/run4" 2>&1 || { fail "run with a planted temporary failed"; cat "$work/run4"; }
+[ "$(cat "$work/outputs/victim")" = precious ] || fail "an output was written through a symlink"
+[ -L "$work/outputs/linked.bin" ] && fail "the symlink at --save was not replaced"
+[ -L "$work/outputs/linked.jsonl" ] && fail "the symlink at --out was not replaced"
+"$train" --load "$work/outputs/linked.bin" --eval-only --data-dir "$work/data" >/dev/null 2>&1 ||
+  fail "the model saved over a symlink does not load"
+rm "$work/outputs/model3.bin.tmp"
+
+# An existing --out file survives a run that stops before its first record (here: divergence).
+echo earlier >"$work/outputs/keep.jsonl"
+expect_error 1 "diverged" -- "$train" --model mlp --data-dir "$work/data" --epochs 2 --optimizer sgd --lr 1000 \
+  --no-progress --out "$work/outputs/keep.jsonl"
+[ "$(cat "$work/outputs/keep.jsonl")" = earlier ] || fail "an existing --out file was emptied before the first record"
+ls -A "$work/outputs" | grep -q '\.tmp' && fail "temporary files left behind: $(outputs)"
 
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -1,11 +1,14 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "rnn/compress/codec.hpp"
-#include "rnn/compress/compressor.hpp"
+#include "rnn/compress/registry.hpp"
 #include "rnn/core/error.hpp"
 #include "test_support.hpp"
 
@@ -61,6 +64,13 @@ Message sample_message(const ParameterLayout& layout, const std::string& compres
   m.base_version = 123456789012ULL;
   m.worker = 77;
   return m;
+}
+
+// Equal bit for bit, so that NaNs compare too.
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](float x, float y) {
+    return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+  });
 }
 
 }  // namespace
@@ -198,9 +208,11 @@ TEST_CASE("the decoder rejects malformed input with an error") {
     auto longer = bytes;
     longer.push_back(0);
     CHECK_THROWS_WITH_AS(decode(longer, layout, decoded), doctest::Contains("trailing"), Error);
-    auto wrong_version = bytes;
-    wrong_version[0] = 2;
-    CHECK_THROWS_WITH_AS(decode(wrong_version, layout, decoded), doctest::Contains("version"), Error);
+    for (const int version : {0, 1, 3}) {  // version 1 had one scale per block: not this layout
+      auto wrong_version = bytes;
+      wrong_version[0] = static_cast<std::uint8_t>(version);
+      CHECK_THROWS_WITH_AS(decode(wrong_version, layout, decoded), doctest::Contains("version"), Error);
+    }
     auto wrong_encoding = bytes;
     wrong_encoding[1] = static_cast<std::uint8_t>((bytes[1] & 0xF0U) | 0x02U);  // index encoding 2
     CHECK_THROWS_WITH_AS(decode(wrong_encoding, layout, decoded), doctest::Contains("index encoding"), Error);
@@ -212,8 +224,8 @@ TEST_CASE("the decoder rejects malformed input with an error") {
 TEST_CASE("the decoder rejects hand-made bad blocks") {
   const auto layout = test::small_layout();  // conv1.weight has 72 entries
   Message decoded;
-  // version 1, u32/f32, worker 0, base 0, 1 block, segment 0, sparse
-  const std::vector<std::uint8_t> head{1, 0x00, 0, 0, 1, 0, 0};
+  // version 2, u32/f32, worker 0, base 0, 1 block, segment 0, sparse
+  const std::vector<std::uint8_t> head{2, 0x00, 0, 0, 1, 0, 0};
   auto with = [&](std::vector<std::uint8_t> tail) {
     auto bytes = head;
     bytes.insert(bytes.end(), tail.begin(), tail.end());
@@ -228,7 +240,7 @@ TEST_CASE("the decoder rejects hand-made bad blocks") {
   CHECK_THROWS_AS(decode(with({0x81, 0x00}), layout, decoded), Error);  // overlong varint
   // Varints in the header, where no layout bound applies: 2^64 − 1 is the largest base version;
   // one more bit, or a continuation past the 10th byte, is an error (not a shift beyond 64 bits).
-  const std::vector<std::uint8_t> largest{1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0};
+  const std::vector<std::uint8_t> largest{2, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0};
   CHECK_NOTHROW(decode(largest, layout, decoded));
   CHECK(decoded.base_version == UINT64_MAX);
   auto too_big = largest;
@@ -256,8 +268,8 @@ TEST_CASE("the decoder rejects hand-made bad blocks") {
 TEST_CASE("the decoder keeps values finite and each message has one encoding") {
   const auto layout = test::small_layout();
   Message decoded;
-  // levels encoding, segment 1 (one entry), dense: s = 2, scale 3e38, code 4 (level +2).
-  const std::vector<std::uint8_t> huge{1, 0x30, 0, 0, 1, 1, 1, 2, 0xE6, 0xB1, 0x61, 0x7F, 4};
+  // levels encoding, segment 1 (one entry), dense: s = 2, bucket 0, scale 3e38, code 4 (level +2).
+  const std::vector<std::uint8_t> huge{2, 0x30, 0, 0, 1, 1, 1, 2, 0, 0xE6, 0xB1, 0x61, 0x7F, 4};
   REQUIRE_NOTHROW(decode(huge, layout, decoded));
   CHECK(std::isfinite(decoded.blocks[1].values[0]));
   CHECK(decoded.blocks[1].values[0] == doctest::Approx(3e38).epsilon(1e-6));
@@ -265,8 +277,105 @@ TEST_CASE("the decoder keeps values finite and each message has one encoding") {
   padded.back() = 4 | 0x40;  // a bit set beyond the one 3-bit code
   CHECK_THROWS_WITH_AS(decode(padded, layout, decoded), doctest::Contains("padding"), Error);
   // sign encoding with a negative-zero scale would flip every sign on re-encoding
-  const std::vector<std::uint8_t> negative_zero{1, 0x20, 0, 0, 1, 1, 1, 0, 0, 0, 0x80, 0};
+  const std::vector<std::uint8_t> negative_zero{2, 0x20, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0x80, 0};
   CHECK_THROWS_WITH_AS(decode(negative_zero, layout, decoded), doctest::Contains("scale"), Error);
+}
+
+TEST_CASE("a grid block carries one scale per bucket, and the decoder holds the bucket layout to it") {
+  const auto layout = test::small_layout();  // conv1.weight: 72 entries
+  CompressorOptions options;
+  options.name = "qsgd";
+  options.bucket = 16;  // 72 = 4·16 + 8: five norms
+  auto c = make_compressor(options, layout);
+  Message m;
+  c->compress(test::random_gradient(layout.size(), 21), m);
+  REQUIRE(m.blocks[0].bucket == 16);
+  REQUIRE(m.blocks[0].scales.size() == 5);
+  REQUIRE(m.blocks[1].bucket == 0);  // the one-entry bias: one bucket
+  std::vector<std::uint8_t> bytes;
+  encode(m, layout, {IndexEncoding::u32, ValueEncoding::levels, 127}, bytes);
+  Message decoded;
+  decode(bytes, layout, decoded);
+  require_same_entries(m, decoded);
+  for (std::size_t b = 0; b < m.blocks.size(); ++b) {
+    CHECK(decoded.blocks[b].scales == m.blocks[b].scales);
+    CHECK(decoded.blocks[b].bucket == m.blocks[b].bucket);
+  }
+  // Sizes: header (version, encodings, worker 0, base 0, block count), then per dense block the
+  // segment, flags, s and bucket (one byte each here), 4 bytes per norm and 4 bits per entry.
+  std::size_t expected = 5;
+  for (const auto& b : m.blocks) expected += 1 + 1 + 1 + 1 + 4 * b.scales.size() + (4 * b.count() + 7) / 8;
+  CHECK(bytes.size() == expected);
+
+  // Hand-made: levels encoding, segment 0 dense, s = 1, then the bucket and its scales.
+  const std::vector<std::uint8_t> head{2, 0x30, 0, 0, 1, 0, 1, 1};
+  auto with = [&](std::uint8_t bucket, std::size_t scales) {
+    auto out = head;
+    out.push_back(bucket);
+    for (std::size_t k = 0; k < scales; ++k) out.insert(out.end(), {0, 0, 0x80, 0x3F});  // 1.0
+    out.resize(out.size() + 18, 0x55);  // 72 codes of 2 bits, all level 0 (code 1)
+    return out;
+  };
+  CHECK_NOTHROW(decode(with(36, 2), layout, decoded));
+  CHECK(decoded.blocks[0].bucket == 36);
+  CHECK(decoded.blocks[0].scales.size() == 2);
+  CHECK_NOTHROW(decode(with(0, 1), layout, decoded));
+  CHECK_THROWS_WITH_AS(decode(with(72, 1), layout, decoded), doctest::Contains("bucket"), Error);  // one bucket: 0
+  CHECK_THROWS_WITH_AS(decode(with(100, 1), layout, decoded), doctest::Contains("bucket"), Error);
+  CHECK_THROWS_AS(decode(with(36, 1), layout, decoded), Error);  // a norm missing
+  CHECK_THROWS_AS(decode(with(36, 3), layout, decoded), Error);  // a norm too many
+  // A block whose bucket spans it all goes out as one bucket (0), so each grid has one encoding.
+  Message whole = m;
+  whole.blocks[0].bucket = 72;
+  whole.blocks[0].scales.assign(1, 1.0F);
+  encode(whole, layout, {IndexEncoding::u32, ValueEncoding::levels, 127}, bytes);
+  decode(bytes, layout, decoded);
+  CHECK(decoded.blocks[0].bucket == 0);
+}
+
+TEST_CASE("round_to_encoding refuses blocks it cannot round, and leaves the message as it was") {
+  const auto layout = test::small_layout();
+  CompressorOptions options;
+  options.name = "qsgd";
+  auto c = make_compressor(options, layout);
+  Message good;
+  c->compress(test::random_gradient(layout.size(), 22), good);
+  const CodecOptions levels{IndexEncoding::u32, ValueEncoding::levels, 127};
+  struct Case {
+    std::string what;
+    void (*spoil)(TensorBlock&);
+  };
+  const std::vector<Case> cases{
+      {"0 levels", [](TensorBlock& b) { b.levels = 0; }},                  // would divide by zero: NaN values
+      {"2^32 - 1 levels", [](TensorBlock& b) { b.levels = UINT32_MAX; }},  // beyond an int32 level
+      {"32768 levels", [](TensorBlock& b) { b.levels = max_levels + 1; }},
+      {"a NaN scale", [](TensorBlock& b) { b.scales[0] = std::nanf(""); }},
+      {"an infinite scale", [](TensorBlock& b) { b.scales[0] = std::numeric_limits<float>::infinity(); }},
+      {"a negative scale", [](TensorBlock& b) { b.scales[0] = -1.0F; }},
+      {"no scale", [](TensorBlock& b) { b.scales.clear(); }},
+      {"a scale too many", [](TensorBlock& b) { b.scales.push_back(1.0F); }},
+      {"an unknown grid", [](TensorBlock& b) { b.grid = static_cast<ValueGrid>(7); }},
+      {"a NaN value", [](TensorBlock& b) { b.values[0] = std::nanf(""); }},
+  };
+  for (const auto& codec : all_encodings()) {
+    for (const auto& bad : cases) {
+      CAPTURE(bad.what);
+      CAPTURE(to_string(codec.values));
+      Message m = good;
+      bad.spoil(m.blocks[2]);
+      const Message before = m;
+      CHECK_THROWS_AS(round_to_encoding(m, codec), Error);
+      for (std::size_t b = 0; b < m.blocks.size(); ++b) {  // nothing rounded, not even the good blocks
+        CHECK(m.blocks[b].grid == before.blocks[b].grid);
+        CHECK(same_bits(m.blocks[b].scales, before.blocks[b].scales));
+        CHECK(same_bits(m.blocks[b].values, before.blocks[b].values));
+      }
+      std::vector<std::uint8_t> bytes;
+      CHECK_THROWS_AS(encode(m, layout, codec, bytes), Error);
+    }
+  }
+  Message m = good;
+  CHECK_NOTHROW(round_to_encoding(m, levels));
 }
 
 TEST_CASE("decoded messages hold one block per tensor, so buffers are reused push after push") {

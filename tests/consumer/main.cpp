@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "rnn/compress/push.hpp"
-#include "rnn/server/step_policy.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/step_policy.hpp"
 
 int main() {
   const auto model = rnn::make_model("rnl_deep");
@@ -28,5 +28,5 @@ int main() {
 
   std::printf("consumer: %s has %zu parameters, loss %.4f on 4 samples; AdaComp push of %zu entries in %zu bytes\n",
               model->name().c_str(), model->parameter_count(), loss.loss / 4.0, step.entries, bytes.size());
-  return loss.count == 4 && step.applied && step.entries == push.entry_count() ? 0 : 1;
+  return loss.count == 4 && step.applied() && step.entries == push.entry_count() ? 0 : 1;
 }

@@ -263,3 +263,18 @@ TEST_CASE("dataset: default_data_dir and fetch_hint") {
     CHECK(rnn::default_data_dir(name) == tmp.path() / name);
   }
 }
+
+TEST_CASE("dataset: a training limit keeps the first samples; the test split and the checks stay whole") {
+  TempDir tmp;
+  write_set(tmp.path());
+  const rnn::DatasetPair all = rnn::load_idx_dataset(tmp.path());
+  const rnn::DatasetPair some = rnn::load_idx_dataset(tmp.path(), 3);
+  REQUIRE(some.train.size() == 3);
+  CHECK(some.train.images == all.train.images.topRows(3));
+  CHECK(some.train.labels == Bytes(all.train.labels.begin(), all.train.labels.begin() + 3));
+  CHECK(some.test.size() == all.test.size());
+  CHECK(rnn::load_idx_dataset(tmp.path(), 50).train.size() == 5);
+  // A count mismatch beyond the limit is still found.
+  rnn::write_idx(tmp / "train-labels-idx1-ubyte", labels(4));
+  CHECK_THROWS_AS(rnn::load_idx_dataset(tmp.path(), 3), rnn::Error);
+}

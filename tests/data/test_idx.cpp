@@ -1,6 +1,7 @@
 // IDX reader/writer: round trips (raw and gzip) and every malformed input the reader must
 // refuse with an rnn::Error naming the file. All files are generated here, in a temp dir.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -232,3 +233,197 @@ TEST_CASE("idx: missing file and directory are refused") {
   fs::create_directory(tmp / "a-directory");
   check_refused(tmp / "a-directory", "directory");
 }
+
+namespace {
+
+// A gzip member holding `bytes`, made with zlib's deflate (gzip wrapper, windowBits 16 + 15).
+Bytes gzip_member(const Bytes& bytes, int level = Z_DEFAULT_COMPRESSION) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  Bytes out(deflateBound(&z, static_cast<uLong>(bytes.size())));
+  z.next_in = const_cast<Bytef*>(bytes.data());
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Whether read_idx refuses the file, or else returns exactly `data`.
+bool refused_or_exact(const fs::path& path, const Bytes& data) {
+  try {
+    return rnn::read_idx(path).data == data;
+  } catch (const rnn::Error&) {
+    return true;
+  }
+}
+
+}  // namespace
+
+// An IDX file of `count` 28 x 28 images of pseudo-random pixels: incompressible, so that with
+// 1000 images the gzip file (784 KB) spans many reads and the decoder's buffers.
+Bytes noisy_images(std::uint32_t count) {
+  Bytes b = idx_bytes(0x08, {count, 28, 28}, 0);
+  std::uint32_t state = 12345;
+  for (std::size_t i = 0; i < std::size_t{count} * 784; ++i) {
+    state = state * 1664525U + 1013904223U;
+    b.push_back(static_cast<std::uint8_t>(state >> 24U));
+  }
+  return b;
+}
+
+TEST_CASE("idx: a gzip file missing any of its last 1 to 9 bytes is refused") {
+  TempDir tmp;
+  for (const Bytes& content : {idx_bytes(0x08, {50, 4, 4}, 800), noisy_images(1000)}) {
+    const Bytes member = gzip_member(content);
+    for (std::size_t cut = 1; cut <= 9; ++cut) {
+      CAPTURE(member.size());
+      CAPTURE(cut);
+      write_bytes(tmp / "cut.gz", Bytes(member.begin(), member.end() - static_cast<std::ptrdiff_t>(cut)));
+      check_refused(tmp / "cut.gz", "truncated gzip stream");
+    }
+  }
+}
+
+TEST_CASE("idx: no flipped bit in a gzip file changes the pixels silently") {
+  TempDir tmp;
+  SUBCASE("every bit of a small file, whole or without its trailer") {
+    const Bytes content = idx_bytes(0x08, {20, 4, 4}, 320);
+    const Bytes data(content.begin() + 16, content.end());
+    const Bytes member = gzip_member(content);
+    // Every bit of the compressed data and the trailer (the gzip header's time stamp and OS
+    // bytes carry no data).
+    for (const std::size_t keep : {member.size(), member.size() - 8}) {
+      const fs::path p = tmp / ("flip-" + std::to_string(keep) + ".gz");
+      write_bytes(p, Bytes(keep));
+      // Rewritten in place: truncating a file a thousand times is slow on some file systems.
+      std::fstream file(p, std::ios::binary | std::ios::in | std::ios::out);
+      for (std::size_t byte = 10; byte < keep; ++byte) {
+        for (unsigned bit = 0; bit < 8; ++bit) {
+          Bytes b(member.begin(), member.begin() + static_cast<std::ptrdiff_t>(keep));
+          b[byte] ^= static_cast<std::uint8_t>(1U << bit);
+          file.seekp(0);
+          file.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+          file.flush();
+          REQUIRE(file.good());
+          INFO("keep ", keep, " byte ", byte, " bit ", bit);
+          CHECK(refused_or_exact(p, data));
+        }
+      }
+    }
+  }
+  SUBCASE("bits of a large file without its trailer") {
+    const Bytes member = gzip_member(noisy_images(1000));
+    const Bytes cut(member.begin(), member.end() - 8);
+    const fs::path p = tmp / "flip-large.gz";
+    write_bytes(p, cut);
+    std::fstream file(p, std::ios::binary | std::ios::in | std::ios::out);
+    for (std::size_t byte = 1000; byte < cut.size(); byte += cut.size() / 40) {
+      Bytes b = cut;
+      b[byte] ^= 0x10U;
+      file.seekp(0);
+      file.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+      file.flush();
+      REQUIRE(file.good());
+      CAPTURE(byte);
+      CHECK_THROWS_AS((void)rnn::read_idx(p), rnn::Error);
+    }
+  }
+}
+
+TEST_CASE("idx: concatenated gzip members are read in order; anything else after the data is refused") {
+  TempDir tmp;
+  const Bytes content = idx_bytes(0x08, {6, 5}, 30);
+  const Bytes first(content.begin(), content.begin() + 20);
+  const Bytes second(content.begin() + 20, content.end());
+  write_bytes(tmp / "two.gz", concat(gzip_member(first), gzip_member(second)));
+  CHECK(rnn::read_idx(tmp / "two.gz").data == Bytes(content.begin() + 12, content.end()));
+
+  write_bytes(tmp / "garbage.gz", concat(gzip_member(content), Bytes{'j', 'u', 'n', 'k'}));
+  check_refused(tmp / "garbage.gz", "trailing bytes after the gzip data");
+  write_bytes(tmp / "zeros.gz", concat(gzip_member(content), Bytes(16, 0)));
+  check_refused(tmp / "zeros.gz", "trailing bytes after the gzip data");
+  write_bytes(tmp / "one.gz", concat(gzip_member(content), Bytes{0x1F}));
+  check_refused(tmp / "one.gz", "trailing bytes after the gzip data");
+  // A second member cut short is as truncated as a first one.
+  const Bytes whole = gzip_member(second);
+  write_bytes(tmp / "cut2.gz", concat(gzip_member(first), Bytes(whole.begin(), whole.end() - 3)));
+  check_refused(tmp / "cut2.gz", "truncated gzip stream");
+}
+
+TEST_CASE("idx: a gzip header promising more than the file can expand to fails before allocating") {
+  TempDir tmp;
+  // 1 M images of 28 x 28 need 784 MB, far more than 1032 times this file.
+  const fs::path p = tmp / "train-images-idx3-ubyte.gz";
+  write_bytes(p, gzip_member(idx_bytes(0x08, {1000000, 28, 28}, 5000)));
+  check_refused(p, "more than a gzip file of");
+}
+
+TEST_CASE("idx: max_items keeps the first items and still checks the whole file") {
+  TempDir tmp;
+  const Bytes content = idx_bytes(0x08, {100, 2, 3}, 600);
+  for (const bool gz : {false, true}) {
+    const fs::path p = tmp / (gz ? "a.gz" : "a");
+    write_bytes(p, gz ? gzip_member(content) : content);
+    const rnn::IdxArray a = rnn::read_idx(p, 10);
+    CHECK(a.dims == std::vector<std::uint32_t>{100, 2, 3});
+    CHECK(a.data == Bytes(content.begin() + 16, content.begin() + 16 + 60));
+    CHECK(rnn::read_idx(p, 1000).data.size() == 600);
+    CHECK(rnn::read_idx(p, 0).data.empty());
+  }
+  const Bytes member = gzip_member(content);
+  write_bytes(tmp / "cut.gz", Bytes(member.begin(), member.end() - 4));
+  CHECK_THROWS_AS((void)rnn::read_idx(tmp / "cut.gz", 10), rnn::Error);
+  write_bytes(tmp / "short.gz", gzip_member(Bytes(content.begin(), content.end() - 1)));
+  check_refused(tmp / "short.gz", "truncated");
+  CHECK_THROWS_AS((void)rnn::read_idx(tmp / "short.gz", 10), rnn::Error);
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST_CASE("idx: running out of memory is an error naming the file, and max_items avoids it") {
+  TempDir tmp;
+  // 300 000 images of zeros: 235 MB of data in a gzip file of about 240 KB (one member per MB).
+  const std::size_t images = 300000;
+  const Bytes zeros_member = gzip_member(Bytes(1 << 20, 0), 9);
+  Bytes file = gzip_member(idx_bytes(0x08, {static_cast<std::uint32_t>(images), 28, 28}, 0));
+  std::size_t data = 0;
+  for (; data + (1 << 20) <= images * 784; data += 1 << 20)
+    file.insert(file.end(), zeros_member.begin(), zeros_member.end());
+  file = concat(file, gzip_member(Bytes(images * 784 - data, 0), 9));
+  const fs::path p = tmp / "train-images-idx3-ubyte.gz";
+  write_bytes(p, file);
+
+  // Address space for what the process uses now plus 64 MB: the 235 MB buffer cannot fit.
+  std::ifstream status("/proc/self/status");
+  std::uint64_t vm_kb = 0;
+  for (std::string key; status >> key;) {
+    if (key == "VmSize:") {
+      status >> vm_kb;
+      break;
+    }
+  }
+  REQUIRE(vm_kb > 0);
+  rlimit saved{};
+  getrlimit(RLIMIT_AS, &saved);
+  rlimit limit = saved;
+  limit.rlim_cur = static_cast<rlim_t>((vm_kb << 10U) + (std::uint64_t{64} << 20U));
+  setrlimit(RLIMIT_AS, &limit);
+  const std::string message = read_error(p);
+  std::size_t kept = 0;
+  try {
+    kept = rnn::read_idx(p, 2000).data.size();
+  } catch (const std::exception&) {
+  }
+  setrlimit(RLIMIT_AS, &saved);
+  CHECK(message.find(p.string()) != std::string::npos);
+  CHECK(message.find("not enough memory") != std::string::npos);
+  CHECK(kept == 2000 * 784);
+}
+#endif

@@ -1,8 +1,9 @@
 // libFuzzer target for the push decoder: whatever the bytes, decode() either throws rnn::Error or
 // returns a message that fits the layout, re-encodes, and decodes back to the same entries.
-// Half the inputs are raw bytes; the other half build a valid push from a compressor and an
-// encoding chosen by the input, then flip bytes the input names, so the fuzzer starts deep inside
-// well-formed messages instead of having to discover the format.
+// Half the inputs are raw bytes; the other half build a valid push from a compressor (with its
+// options, QSGD's bucket length among them) and an encoding chosen by the input, then flip bytes
+// the input names, so the fuzzer starts deep inside well-formed messages instead of having to
+// discover the format.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -10,7 +11,7 @@
 
 #include "compress/test_support.hpp"
 #include "rnn/compress/codec.hpp"
-#include "rnn/compress/compressor.hpp"
+#include "rnn/compress/registry.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/rng.hpp"
 
@@ -55,6 +56,9 @@ std::vector<std::uint8_t> valid_push(const std::uint8_t* data, std::size_t size)
   options.ratio = 0.02 + 0.3 * (data[1] / 255.0);
   options.threshold = 0.5 * (data[1] / 255.0);
   options.levels = 1U + data[2] % 16U;
+  // Bucketed grids (one scale per bucket of 1 … 76 entries) in three pushes of four.
+  options.bucket = (data[6] >> 6U) == 0 ? 0U : 1U + (data[2] >> 4U) * 5U;
+  options.clip_stddev = (data[6] >> 6U) == 1 ? 0.0 : 2.5;
   rnn::CodecOptions codec;
   codec.indices = static_cast<rnn::IndexEncoding>(data[3] & 1U);
   codec.values = static_cast<rnn::ValueEncoding>((data[3] >> 1U) & 3U);

@@ -38,7 +38,7 @@
 #include "rnn/async/device.hpp"
 #include "rnn/async/reliability.hpp"
 #include "rnn/compress/codec.hpp"
-#include "rnn/compress/compressor.hpp"
+#include "rnn/compress/registry.hpp"
 #include "rnn/data/dataset.hpp"
 #include "rnn/data/shards.hpp"
 #include "rnn/models/model.hpp"

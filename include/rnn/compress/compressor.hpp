@@ -2,17 +2,24 @@
 // What a worker sends instead of its dense gradient. A compressor turns the flat gradient into a
 // Message, one block per parameter tensor, selecting and/or quantising each tensor on its own
 // (AdaComp's per-tensor rule; Hardy et al. 2017). Compressors may keep state between pushes
-// (residual memory, momentum, random streams), so each worker owns its own instance.
+// (residual memory, momentum, random streams), so each worker owns its own instance. They are
+// made by name from the table in registry.hpp.
 //
 // A push is two calls: compress() writes the message; commit() is then given the message as it
 // will actually be received (after the codec's rounding, see round_to_encoding), so a memory keeps
-// exactly what was not delivered. PushEncoder (push.hpp) does both in the right order.
+// exactly what was not delivered. A compress() never followed by commit() was not delivered: a
+// memory keeps that gradient whole for the next push. PushEncoder (push.hpp) does both in order.
+//
+// The residual rule. A compressor that keeps a residual (keeps_residual(): error feedback, DGC,
+// AdaComp-IBM) writes off exactly what it delivered, so it is exact only if the receiver applies
+// every delivered value in full with one constant step size α, θ ← θ − α·v. A server that scales
+// a push's step (staleness-aware steps α/max(1, τ), global or per parameter) or a learning rate
+// that changes between pushes applies less, or more, than the memory wrote off, and the
+// difference is silently lost. Pair residual-keeping compressors with a plain step at a constant
+// learning rate; check_step_scale() refuses the other pairings wherever the two are combined.
 #include <cstdint>
-#include <memory>
 #include <span>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "rnn/compress/message.hpp"
 #include "rnn/core/parameters.hpp"
@@ -29,6 +36,8 @@ class Compressor {
   Compressor& operator=(Compressor&&) = delete;
 
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // True if what is not delivered is kept for later pushes (see the residual rule above).
+  [[nodiscard]] virtual bool keeps_residual() const { return false; }
 
   // Writes the update for `gradient` (flat, in the layout's order) into `out`, reusing its buffers.
   // Throws rnn::Error on a gradient of the wrong size or with non-finite entries.
@@ -60,26 +69,15 @@ class TensorCompressor : public Compressor {
   virtual void compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) = 0;
 };
 
-// Everything a compressor may be configured with; each uses its own fields.
-struct CompressorOptions {
-  std::string name = "adacomp";
-  double ratio = 0.01;              // c: fraction of each tensor sent, k = max(1, floor(c·n))
-  double threshold = 1e-3;          // threshold: send |g| ≥ h
-  std::uint32_t levels = 4;         // qsgd: s quantisation levels
-  bool error_feedback = false;      // wrap any sparsifier in a residual memory
-  double momentum = 0.9;            // dgc: momentum correction factor
-  std::uint64_t warmup_pushes = 0;  // dgc: pushes over which the ratio falls from 25 % to c
-  double clip_norm = 0.0;           // dgc: local gradient clipping of each tensor's l2 norm (0 = off)
-  std::uint32_t conv_bin = 50;      // adacomp-ibm: bin length for convolution tensors
-  std::uint32_t dense_bin = 500;    // adacomp-ibm: bin length for every other tensor
-  std::uint64_t seed = 1;           // randomk, qsgd, terngrad: random stream
-  std::uint64_t stream = 0;         // … per worker
+// How the receiver scales the step of each delivered value during a run.
+enum class StepScale : std::uint8_t {
+  constant,  // θ ← θ − α·v with one α for every push (plain step, fixed learning rate)
+  varying,   // staleness scaling (1/τ, global or per parameter) or a changing learning rate
 };
 
-[[nodiscard]] const std::vector<std::string>& compressor_names();
-// Throws rnn::Error naming the problem for an unknown name or an out-of-range option.
-[[nodiscard]] std::unique_ptr<Compressor> make_compressor(const CompressorOptions& options,
-                                                          const ParameterLayout& layout);
+// Enforces the residual rule: throws rnn::Error naming the compressor if it keeps a residual and
+// the step scale varies. Call it where a compressor and a server step are put together.
+void check_step_scale(const Compressor& compressor, StepScale scale);
 
 // k = max(1, floor(c·n)), never more than n.
 [[nodiscard]] std::size_t entries_to_send(double ratio, std::size_t n);

@@ -19,6 +19,7 @@ class DgcCompressor final : public TensorCompressor {
   DgcCompressor(const ParameterLayout& layout, double ratio, double momentum, std::uint64_t warmup_pushes,
                 double clip_norm);
   [[nodiscard]] std::string_view name() const override { return "dgc"; }
+  [[nodiscard]] bool keeps_residual() const override { return true; }
   void commit(const Message& delivered) override;
   // The ratio the next push will use.
   [[nodiscard]] double current_ratio() const;

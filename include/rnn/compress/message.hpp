@@ -15,12 +15,19 @@
 
 namespace rnn {
 
-// The set of values a block's entries take, when a compressor restricts them.
+// The set of values a block's entries take, when a compressor restricts them. Entry j of a
+// grid block belongs to bucket j / bucket (all to bucket 0 when bucket is 0), and each bucket
+// has its own scale: QSGD normalises each bucket by its own l2 norm (Alistarh et al. 2017).
 enum class ValueGrid : std::uint8_t {
   none,    // any float
   sign,    // ±scale
   levels,  // scale · l / levels, l an integer in [-levels, levels]
 };
+
+// Buckets a grid block of `count` entries has: one for the whole block when `bucket` is 0.
+[[nodiscard]] inline std::size_t bucket_count(std::size_t count, std::uint32_t bucket) {
+  return bucket == 0 ? 1 : (count + bucket - 1) / bucket;
+}
 
 struct TensorBlock {
   std::uint32_t segment = 0;           // index into ParameterLayout::segments()
@@ -28,18 +35,29 @@ struct TensorBlock {
   std::vector<std::uint32_t> indices;  // sparse: local to the segment, strictly increasing
   std::vector<float> values;           // one per entry
   ValueGrid grid = ValueGrid::none;
-  float scale = 0.0F;
-  std::uint32_t levels = 0;
+  std::uint32_t levels = 0;   // levels grid: s
+  std::uint32_t bucket = 0;   // grids: entries per scale, 0 = one scale for the whole block
+  std::vector<float> scales;  // grids: bucket_count(count(), bucket) scales, in entry order
 
   [[nodiscard]] std::size_t count() const { return values.size(); }
+  // The scale of entry j on a grid.
+  [[nodiscard]] float scale_of(std::size_t j) const { return scales[bucket == 0 ? 0 : j / bucket]; }
+  // Puts the block on `grid` with one scale for all its entries.
+  void set_grid(ValueGrid g, float scale, std::uint32_t grid_levels = 0) {
+    grid = g;
+    levels = grid_levels;
+    bucket = 0;
+    scales.assign(1, scale);
+  }
   // Empties the block but keeps its buffers, so a reused message does not allocate.
   void clear_entries() {
     indices.clear();
     values.clear();
     dense = false;
     grid = ValueGrid::none;
-    scale = 0.0F;
     levels = 0;
+    bucket = 0;
+    scales.clear();
   }
 };
 

@@ -9,6 +9,7 @@
 
 #include "rnn/compress/codec.hpp"
 #include "rnn/compress/compressor.hpp"
+#include "rnn/compress/registry.hpp"  // the compressors a PushEncoder is given are made there
 
 namespace rnn {
 

@@ -27,8 +27,9 @@ struct DatasetPair {
 
 // Loads "<dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte" (each also found with ".gz").
 // Checks image/label counts agree, images are 28x28 (or the size of the first file, equal in
-// both splits) and labels are < 10.
-DatasetPair load_idx_dataset(const std::filesystem::path& dir);
+// both splits) and labels are < 10. With train_limit > 0 only the first train_limit training
+// samples are kept in memory (the files are still read through and checked for damage).
+DatasetPair load_idx_dataset(const std::filesystem::path& dir, std::size_t train_limit = 0);
 
 // Where the named dataset ("mnist" or "fashion-mnist") is looked for when the caller names no
 // folder, and the command that fetches it, for error messages.

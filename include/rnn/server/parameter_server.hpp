@@ -26,11 +26,6 @@
 
 namespace rnn {
 
-// Why a push was rejected, or that it was applied.
-enum class PushOutcome : std::uint8_t { applied, malformed, non_finite, from_the_future, too_stale };
-inline constexpr std::size_t push_outcome_count = 5;
-[[nodiscard]] std::string_view to_string(PushOutcome outcome);
-
 enum class ServerRule : std::uint8_t { sgd, momentum, adam };
 [[nodiscard]] ServerRule parse_server_rule(std::string_view name);  // "sgd", "momentum", "adam"
 [[nodiscard]] std::string_view to_string(ServerRule rule);
@@ -52,13 +47,9 @@ struct ServerOptions {
 // Parses "PREFIX=X,PREFIX=X…" (X finite and > 0). Throws rnn::Error naming the spec.
 [[nodiscard]] std::vector<std::pair<std::string, float>> parse_segment_multipliers(std::string_view spec);
 
-struct PushReceipt {
-  PushOutcome outcome = PushOutcome::malformed;
+// What became of a push (StepResult: outcome, delay, entries, Σ τ_i, reason) and who sent it.
+struct PushReceipt : StepResult {
   std::uint32_t worker = 0;  // as the push claims it (0 if it did not decode)
-  std::uint64_t delay = 0;   // server version − the push's base version
-  std::size_t entries = 0;   // entries applied
-  double tau_sum = 0.0;      // Σ τ_i over the applied entries (per-parameter policy), else delay · entries
-  std::string reason;        // for rejections: what was wrong
 };
 
 struct ServerCounters {
@@ -92,6 +83,7 @@ class ParameterServer {
   const ParameterLayout& layout_;
   ServerOptions options_;
   std::vector<float> params_;
+  std::unique_ptr<Optimizer> rule_;  // momentum or Adam at the server; null for plain SGD
   std::unique_ptr<ServerStep> step_;
   Message message_;  // decode buffer, reused
   ServerCounters counters_;

@@ -10,41 +10,44 @@
 // from the newest touch. Dense blocks (a whole segment touched) are not linked per index —
 // that would cost O(segment size) per update — but counted per segment, with each update
 // keeping a snapshot of those counts as they were before it; the dense part of τ_i is the
-// difference between now and just after t0. Updates live in a ring of W + 1 slots (one more
-// than the window, so the open update never overwrites the oldest answerable one) whose
-// buffers are reused: once warmed up, recording does not allocate.
+// difference between now and just after t0. Updates live in a ring of W slots whose buffers are
+// reused.
 //
 // Window: queries are answerable for delays now − t0 ≤ W. A chain walk only visits versions
-// above t0 ≥ now − W, all still in the ring, so evicted updates are never read.
+// above t0 ≥ now − W, all still in the ring, so evicted updates are never read. W is at most
+// max_window. The ring grows as updates are recorded, up to W slots: nothing is allocated up
+// front for the window, memory follows the history actually kept (min(updates recorded, W)), and
+// once the ring is full and its buffers have reached their size, recording does not allocate.
 //
 // Costs, with k pushed entries, n parameters and S segments:
 //   query   O(k + Σ τ_i)        (staleness_dense: O(segment size + Σ τ_i))
 //   record  O(k + S)            (O(1) per dense block)
-//   memory  16 bytes · n  +  (W + 1) · (16 bytes · sparse entries per update + 8 bytes · S)
+//   memory  16 bytes · n  +  min(updates, W) · (16 bytes · sparse entries per update + 8 bytes · S + 72)
 //
-// Recording one update: begin_update(); touch()/touch_dense() each segment at most once;
-// end_update(). Queries may be interleaved with an open update (e.g. query a block, then
-// touch it); they see only the updates already ended. Every failed call throws rnn::Error
-// and leaves the tracker unchanged (an open update stays open: end it to go on). Not
-// thread-safe: the server serialises its steps.
+// Every failed call throws rnn::Error and leaves the tracker exactly as it was: record() checks
+// the whole update before it changes anything. Not thread-safe: the server serialises its steps.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "rnn/compress/message.hpp"
 #include "rnn/core/parameters.hpp"
 
 namespace rnn {
 
 class StalenessTracker {
  public:
-  // window: the largest delay (now − base version) the tracker can answer, ≥ 1.
+  // The largest window a tracker accepts. Exact answers for delays up to W keep the last W
+  // updates; beyond a million the history of any realistic push stream outgrows memory.
+  static constexpr std::size_t max_window = 1'000'000;
+
+  // window: the largest delay (now − base version) the tracker can answer, 1 … max_window.
   StalenessTracker(const ParameterLayout& layout, std::size_t window);
 
   [[nodiscard]] std::uint64_t version() const { return now_; }  // updates recorded so far
   [[nodiscard]] std::size_t window() const { return window_; }
   [[nodiscard]] std::size_t segment_count() const { return offset_.size(); }
-  [[nodiscard]] bool updating() const { return open_; }  // between begin_update and end_update
   [[nodiscard]] bool can_answer(std::uint64_t base_version) const {
     return base_version <= now_ && now_ - base_version <= window_;
   }
@@ -56,10 +59,12 @@ class StalenessTracker {
   // τ of every index of `segment`; tau_out has the segment's size.
   void staleness_dense(std::uint64_t base_version, std::size_t segment, std::span<std::uint32_t> tau_out) const;
 
-  void begin_update();
-  void touch(std::size_t segment, std::span<const std::uint32_t> local_indices);
-  void touch_dense(std::size_t segment);
-  void end_update();  // version() += 1
+  // Records one update (version() += 1): the segments its blocks name, densely or at their
+  // indices; values are not read. Its blocks must name segments of the layout in strictly
+  // increasing order, and a sparse block's indices must be strictly increasing below its
+  // segment's size. Checks all of that first: a bad update throws rnn::Error and records nothing,
+  // and so does running out of memory while the ring grows.
+  void record(const Message& update);
 
  private:
   // A touch: the update's version (0 = never touched), the entry's position in it, and the
@@ -77,7 +82,8 @@ class StalenessTracker {
 
   void check_query(std::uint64_t base_version, std::size_t segment) const;
   void check_indices(std::size_t segment, std::span<const std::uint32_t> local_indices) const;
-  void check_touch(std::size_t segment) const;
+  [[nodiscard]] std::size_t check_update(const Message& update) const;  // returns its sparse entry count
+  Slot& prepare_slot(std::uint32_t slot_index, std::size_t sparse_entries);
   [[nodiscard]] Link previous(const Link& link) const;
   [[nodiscard]] std::uint32_t dense_count(std::uint64_t base_version, std::size_t segment) const;
   template <typename LocalIndex>
@@ -87,12 +93,9 @@ class StalenessTracker {
   std::vector<std::size_t> size_;
   std::size_t window_;
   std::uint64_t now_ = 0;
-  bool open_ = false;
   std::vector<Link> last_;                  // per flat index: its newest sparse touch
-  std::vector<Slot> ring_;                  // W + 1 slots; version v lives in slot v mod (W + 1)
-  std::vector<std::uint64_t> dense_count_;  // per segment: dense touches by ended updates
-  std::vector<std::uint64_t> touched_in_;   // per segment: the last version that touched it
-  std::vector<std::size_t> pending_dense_;  // segments touched densely by the open update
+  std::vector<Slot> ring_;                  // up to W slots; version v lives in slot v mod W
+  std::vector<std::uint64_t> dense_count_;  // per segment: dense touches so far
 };
 
 }  // namespace rnn

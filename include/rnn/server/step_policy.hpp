@@ -1,6 +1,6 @@
 #pragma once
-// The parameter server's step for one decoded push, θ_i ← θ_i − α · s_i · v_i on the pushed
-// entries, with the step scale s_i set by the policy:
+// The parameter server's step for one push, θ_i ← θ_i − α · s_i · v_i on the pushed entries,
+// with the step scale s_i set by the policy:
 //   plain           s_i = 1                                  (ASGD, Comp-ASGD)
 //   global          s_i = 1 / max(1, τ), τ = now − t0         (staleness-aware ASGD, Zhang, Gupta,
 //                                                             Lian, Liu, IJCAI 2016)
@@ -8,8 +8,33 @@
 //                   updates that touched entry i
 // then the touched entries of non-negative segments (RNN weights) are clamped at 0, and the
 // server's version increments. Pushes older than max_delay are refused whatever the policy
-// (bounded staleness), so every policy sees the same pushes. Once constructed, apply() does not
-// allocate beyond the tracker's warm-up.
+// (bounded staleness), so every policy sees the same pushes.
+//
+// Every push is untrusted, whoever built or decoded it. apply() checks the whole push before it
+// changes anything: a push is applied entirely or not at all. A rejected push leaves the
+// parameters, the version and the staleness history exactly as they were, and the server goes on
+// serving. The checks, in this order; the first that fails gives the outcome:
+//   malformed        a block names a segment outside the layout; blocks are not in strictly
+//                    increasing segment order (so a segment appears twice); a dense block does not
+//                    hold exactly its segment's size in values, or carries indices; a sparse block
+//                    has a different number of indices and values, or indices that are not strictly
+//                    increasing below its segment's size (so an index appears twice); a grid field
+//                    is invalid (unknown grid, scale not finite and ≥ 0, levels outside 1 … max_levels)
+//   non_finite       a value is NaN or ±inf
+//   from_the_future  the base version is newer than the server's
+//   too_stale        the delay now − t0 exceeds max_delay
+//   non_finite       the step would make a touched parameter non-finite (an overflow, or a
+//                    parameter that already was)
+// apply() never throws for what a push holds: it returns the outcome and a one-line reason, so a
+// caller counts rejections by cause (outcome) and logs them (reason). It throws rnn::Error only for
+// the caller's mistakes (a parameter span of the wrong size) and when memory runs out while the
+// per-parameter history grows; nothing changes then either. Once warm (every slot of the
+// staleness ring has held a push as large), apply() does not allocate, whatever the outcome.
+//
+// Memory: 4 bytes per parameter for the staged steps (computed and checked before any is
+// written); the per-parameter policy adds 4 for τ and its history (staleness.hpp).
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,8 +42,9 @@
 #include <vector>
 
 #include "rnn/compress/message.hpp"
-#include "rnn/server/staleness.hpp"
 #include "rnn/core/parameters.hpp"
+#include "rnn/server/staleness.hpp"
+#include "rnn/train/optimizer.hpp"
 
 namespace rnn {
 
@@ -27,35 +53,62 @@ enum class StepPolicy : std::uint8_t { plain, global_staleness, per_parameter_st
 [[nodiscard]] StepPolicy parse_step_policy(std::string_view name);  // "plain", "global", "per-parameter"
 [[nodiscard]] std::string_view to_string(StepPolicy policy);
 
+// What became of a push. The values index arrays of counters: 0 … push_outcome_count − 1.
+enum class PushOutcome : std::uint8_t { applied, malformed, non_finite, from_the_future, too_stale };
+inline constexpr std::size_t push_outcome_count = 5;
+[[nodiscard]] std::string_view to_string(PushOutcome outcome);  // "applied", "malformed", "non-finite", ...
+
 struct StepResult {
-  bool applied = false;     // false: refused as too stale
-  std::uint64_t delay = 0;  // now − t0 when the push arrived
-  std::size_t entries = 0;  // entries applied
+  PushOutcome outcome = PushOutcome::applied;
+  std::uint64_t delay = 0;  // now − t0 when the push arrived (0 if t0 is in the future)
+  std::size_t entries = 0;  // entries applied (0 if rejected)
   double tau_sum = 0.0;     // Σ τ_i over the applied entries (per-parameter policy), else delay · entries
+  // Why the push was rejected, NUL-terminated, empty if applied. A fixed buffer, so that a
+  // rejection allocates nothing; longer reasons are cut.
+  std::array<char, 192> reason_text{};
+
+  [[nodiscard]] bool applied() const { return outcome == PushOutcome::applied; }
+  [[nodiscard]] std::string_view reason() const { return reason_text.data(); }
 };
 
 class ServerStep {
  public:
+  // learning_rate: finite, ≥ 0. max_delay: with the per-parameter policy at most
+  // StalenessTracker::max_window (its history keeps the last max(1, max_delay) updates, grown as
+  // they come). Throws rnn::Error otherwise.
   ServerStep(const ParameterLayout& layout, StepPolicy policy, float learning_rate, std::size_t max_delay);
 
-  // Applies a push that decode() produced for this layout (so every block fits its segment) to
-  // `params`. Throws rnn::Error, changing nothing, if the push claims a base version newer than
-  // the server's; a push that was not validated against the layout is a precondition violation.
+  // Checks `push` against the layout and the server's state and applies it, or rejects it and
+  // changes nothing (see above). `params` must have the layout's size.
   StepResult apply(const Message& push, std::span<float> params);
 
   [[nodiscard]] std::uint64_t version() const { return version_; }
   [[nodiscard]] StepPolicy policy() const { return policy_; }
   [[nodiscard]] float learning_rate() const { return learning_rate_; }
-  void set_learning_rate(float learning_rate) { learning_rate_ = learning_rate; }
+  [[nodiscard]] std::size_t max_delay() const { return max_delay_; }
+  void set_learning_rate(float learning_rate);  // finite, ≥ 0, else rnn::Error
+  // The learning rate of segment s is multiplied by multipliers[s] (one per segment, finite, ≥ 0;
+  // all 1 by default).
+  void set_segment_multipliers(std::span<const float> multipliers);
+  // A server-side update rule instead of plain SGD: each applied push hands the rule the staleness-
+  // scaled values s_i · v_i of its entries as their gradient, with the segment's multiplier as a
+  // learning-rate scale (Optimizer::update_entries: lazy, untouched entries keep their state). The
+  // rule's learning rate is set to this step's before each push. nullptr: plain SGD. Not owned.
+  void set_update_rule(Optimizer* rule);
 
  private:
+  void reject_step(const Message& push, std::span<const float> params, std::size_t position, StepResult& result) const;
+
   const ParameterLayout& layout_;
   StepPolicy policy_;
-  float learning_rate_;
+  float learning_rate_ = 0.0F;  // set through set_learning_rate, which checks it
   std::size_t max_delay_;
   std::uint64_t version_ = 0;
   std::optional<StalenessTracker> tracker_;  // per-parameter policy only
-  std::vector<std::uint32_t> tau_;           // per entry of the block being applied
+  std::vector<std::uint32_t> tau_;           // per-parameter policy: τ of every entry of the push, in order
+  std::vector<float> multipliers_;           // per segment
+  Optimizer* rule_ = nullptr;                // null: plain SGD
+  std::vector<float> stage_;                 // the stepped value (or, with a rule, the scaled gradient) of every entry
 };
 
 }  // namespace rnn

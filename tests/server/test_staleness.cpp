@@ -5,10 +5,10 @@
 #include <numeric>
 #include <vector>
 
-#include "rnn/server/staleness.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/parameters.hpp"
 #include "rnn/core/rng.hpp"
+#include "rnn/server/staleness.hpp"
 
 namespace rnn {
 
@@ -49,7 +49,7 @@ ParameterLayout test_layout() {
 }
 
 // Each segment is left out, pushed dense, or pushed sparse with a random density (empty and
-// full index sets included), in a random segment order.
+// full index sets included), in increasing segment order.
 std::vector<Block> random_push(const ParameterLayout& layout, Rng& rng) {
   std::vector<Block> push;
   for (std::size_t s = 0; s < layout.segments().size(); ++s) {
@@ -65,19 +65,34 @@ std::vector<Block> random_push(const ParameterLayout& layout, Rng& rng) {
     }
     push.push_back(std::move(block));
   }
-  rng.shuffle(std::span(push));
   return push;
 }
 
-void touch(StalenessTracker& tracker, const ParameterLayout& layout, const Block& block, std::vector<char>& touched) {
-  const Segment& seg = layout.segment(block.segment);
-  if (block.dense) {
-    tracker.touch_dense(block.segment);
-    for (std::size_t j = 0; j < seg.size(); ++j) touched[seg.offset + j] = 1;
-  } else {
-    tracker.touch(block.segment, block.indices);
-    for (const std::uint32_t j : block.indices) touched[seg.offset + j] = 1;
+Message as_update(const std::vector<Block>& blocks) {
+  Message update;
+  for (const Block& block : blocks) {
+    TensorBlock& b = update.blocks.emplace_back();
+    b.segment = static_cast<std::uint32_t>(block.segment);
+    b.dense = block.dense;
+    b.indices = block.indices;
   }
+  return update;
+}
+
+// Records `blocks` in the tracker and returns the flat indices they touch, for the oracle.
+std::vector<char> record(StalenessTracker& tracker, const Oracle& oracle, const ParameterLayout& layout,
+                         const std::vector<Block>& blocks) {
+  std::vector<char> touched = oracle.empty_update();
+  for (const Block& block : blocks) {
+    const Segment& seg = layout.segment(block.segment);
+    if (block.dense) {
+      for (std::size_t j = 0; j < seg.size(); ++j) touched[seg.offset + j] = 1;
+    } else {
+      for (const std::uint32_t j : block.indices) touched[seg.offset + j] = 1;
+    }
+  }
+  tracker.record(as_update(blocks));
+  return touched;
 }
 
 // The tracker's τ for a block, by both the sparse query (a dense block asks for every index)
@@ -104,7 +119,8 @@ void check_block(const StalenessTracker& tracker, const Oracle& oracle, const Pa
 }
 
 // Random pushes with random delays in [0, min(W, now)], exactly 0 and exactly W a quarter of
-// the time each; queries made before the update opens, or interleaved with its touches.
+// the time each: τ of every pushed block, then the push is recorded. A quarter of the pushes
+// are first offered with a bad block at the end, which must leave no trace.
 void run_stream(std::size_t window, std::uint64_t seed, int steps) {
   const ParameterLayout layout = test_layout();
   StalenessTracker tracker(layout, window);
@@ -122,23 +138,18 @@ void run_stream(std::size_t window, std::uint64_t seed, int steps) {
     if (now > window) CHECK_FALSE(tracker.can_answer(now - window - 1));
 
     const std::vector<Block> push = random_push(layout, rng);
-    std::vector<char> touched = oracle.empty_update();
-    if (rng.below(2) == 0) {
-      for (const Block& block : push) check_block(tracker, oracle, layout, base, block);
-      tracker.begin_update();
-      for (const Block& block : push) touch(tracker, layout, block, touched);
-    } else {
-      tracker.begin_update();
-      for (const Block& block : push) {
-        check_block(tracker, oracle, layout, base, block);
-        touch(tracker, layout, block, touched);
+    if (rng.below(4) == 0) {  // the same push with a bad block at its end: refused whole, no trace left
+      std::vector<Block> bad = push;
+      if (!bad.empty() && rng.below(2) == 0) {
+        bad.push_back(bad.back());  // a segment twice
+      } else {
+        bad.push_back({layout.segments().size(), false, {0}});  // a segment outside the layout
       }
+      CHECK_THROWS_AS(tracker.record(as_update(bad)), Error);
+      REQUIRE(tracker.version() == now);
     }
-    // The open update is invisible to queries, even on the indices it touched.
-    const std::size_t any = rng.below(layout.segments().size());
-    check_block(tracker, oracle, layout, base, Block{any, true, {}});
-    tracker.end_update();
-    oracle.record(std::move(touched));
+    for (const Block& block : push) check_block(tracker, oracle, layout, base, block);
+    oracle.record(record(tracker, oracle, layout, push));
   }
 }
 
@@ -161,13 +172,7 @@ TEST_SUITE("staleness") {
     StalenessTracker tracker(layout, window);
     Oracle oracle(layout.size());
     Rng rng(11);
-    for (int step = 0; step < 2000; ++step) {
-      std::vector<char> touched = oracle.empty_update();
-      tracker.begin_update();
-      for (const Block& block : random_push(layout, rng)) touch(tracker, layout, block, touched);
-      tracker.end_update();
-      oracle.record(std::move(touched));
-    }
+    for (int step = 0; step < 2000; ++step) oracle.record(record(tracker, oracle, layout, random_push(layout, rng)));
     REQUIRE(tracker.version() == 2000);
     for (std::uint64_t delay = 0; delay <= window; ++delay) {
       for (std::size_t s = 0; s < layout.segments().size(); ++s) {
@@ -181,22 +186,11 @@ TEST_SUITE("staleness") {
     StalenessTracker tracker(layout, 4);
     Rng rng(5);
     for (int step = 0; step < 20; ++step) {
-      tracker.begin_update();
-      for (const Block& block : random_push(layout, rng)) {
-        if (block.dense) {
-          tracker.touch_dense(block.segment);
-        } else {
-          tracker.touch(block.segment, block.indices);
-        }
-      }
-      // Also while the update is open: it is not recorded yet.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t s = 0; s < layout.segments().size(); ++s) {
-          std::vector<std::uint32_t> tau(layout.segment(s).size(), 99);
-          tracker.staleness_dense(tracker.version(), s, tau);
-          CHECK(std::all_of(tau.begin(), tau.end(), [](std::uint32_t t) { return t == 0; }));
-        }
-        if (pass == 0) tracker.end_update();
+      tracker.record(as_update(random_push(layout, rng)));
+      for (std::size_t s = 0; s < layout.segments().size(); ++s) {
+        std::vector<std::uint32_t> tau(layout.segment(s).size(), 99);
+        tracker.staleness_dense(tracker.version(), s, tau);
+        CHECK(std::all_of(tau.begin(), tau.end(), [](std::uint32_t t) { return t == 0; }));
       }
     }
   }
@@ -209,19 +203,9 @@ TEST_SUITE("staleness") {
     CHECK(tracker.version() == 0);
     CHECK(tracker.window() == 3);
     // 1: a{0, 2}, b dense.  2: a{2, 3}.  3: a{0, 2, 4}, b{1}.
-    tracker.begin_update();
-    tracker.touch(0, std::vector<std::uint32_t>{0, 2});
-    tracker.touch_dense(1);
-    tracker.end_update();
-    tracker.begin_update();
-    tracker.touch(0, std::vector<std::uint32_t>{2, 3});
-    tracker.end_update();
-    tracker.begin_update();
-    CHECK(tracker.updating());
-    tracker.touch(1, std::vector<std::uint32_t>{1});
-    tracker.touch(0, std::vector<std::uint32_t>{0, 2, 4});
-    tracker.end_update();
-    CHECK_FALSE(tracker.updating());
+    tracker.record(as_update({{0, false, {0, 2}}, {1, true, {}}}));
+    tracker.record(as_update({{0, false, {2, 3}}}));
+    tracker.record(as_update({{0, false, {0, 2, 4}}, {1, false, {1}}}));
     CHECK(tracker.version() == 3);
 
     const auto a = [&](std::uint64_t base) {
@@ -251,35 +235,38 @@ TEST_SUITE("staleness") {
     layout.add("a", 1, 5, false);
     layout.add("b", 1, 3, false);
     CHECK_THROWS_AS(StalenessTracker(layout, 0), Error);
+    CHECK_THROWS_AS(StalenessTracker(layout, StalenessTracker::max_window + 1), Error);
+    CHECK_THROWS_AS(StalenessTracker(layout, 100'000'000), Error);
+    CHECK(StalenessTracker(layout, StalenessTracker::max_window).window() == StalenessTracker::max_window);
     StalenessTracker tracker(layout, 2);
     using Idx = std::vector<std::uint32_t>;
     std::vector<std::uint32_t> tau(2);
     std::vector<std::uint32_t> tau5(5);
 
-    // Recording outside an update.
-    CHECK_THROWS_AS(tracker.touch(0, Idx{1}), Error);
-    CHECK_THROWS_AS(tracker.touch_dense(0), Error);
-    CHECK_THROWS_AS(tracker.end_update(), Error);
-
-    tracker.begin_update();
-    CHECK_THROWS_AS(tracker.begin_update(), Error);
-    CHECK_THROWS_AS(tracker.touch(2, Idx{0}), Error);        // segment out of range
-    CHECK_THROWS_AS(tracker.touch_dense(2), Error);          // segment out of range
-    CHECK_THROWS_AS(tracker.touch(1, Idx{0, 3}), Error);     // local index ≥ segment size
-    CHECK_THROWS_AS(tracker.touch(0, Idx{1, 3, 3}), Error);  // repeated
-    CHECK_THROWS_AS(tracker.touch(0, Idx{3, 1}), Error);     // descending
-    tracker.touch(0, Idx{1, 3});                             // the failed touches left segment 0 untouched
-    CHECK_THROWS_AS(tracker.touch(0, Idx{4}), Error);        // same segment twice
-    CHECK_THROWS_AS(tracker.touch_dense(0), Error);
-    tracker.touch_dense(1);
-    CHECK_THROWS_AS(tracker.touch(1, Idx{}), Error);
-    tracker.end_update();
+    // A bad block anywhere in an update records nothing, not even the blocks before it; the
+    // tracker goes on recording.
+    const std::vector<std::vector<Block>> bad{
+        {{0, false, {1}}, {2, false, {0}}},     // segment out of range
+        {{0, false, {1}}, {2, true, {}}},       // segment out of range, dense
+        {{0, false, {1}}, {1, false, {0, 3}}},  // local index ≥ segment size
+        {{0, false, {1, 3, 3}}},                // repeated index
+        {{0, false, {3, 1}}},                   // descending indices
+        {{0, false, {1}}, {0, false, {4}}},     // same segment twice
+        {{0, false, {1}}, {0, true, {}}},       // same segment twice, dense
+        {{1, true, {}}, {0, false, {1}}},       // decreasing segments
+    };
+    for (const auto& update : bad) {
+      CHECK_THROWS_AS(tracker.record(as_update(update)), Error);
+      CHECK(tracker.version() == 0);
+    }
+    tracker.record(as_update({{0, false, {1, 3}}, {1, true, {}}}));
+    CHECK(tracker.version() == 1);
     tracker.staleness(0, 0, Idx{0, 1}, tau);
     CHECK(tau == Idx{0, 1});
-    for (int i = 0; i < 3; ++i) {
-      tracker.begin_update();
-      tracker.end_update();
-    }
+    std::vector<std::uint32_t> tau3(3);
+    tracker.staleness_dense(0, 1, tau3);
+    CHECK(tau3 == Idx{1, 1, 1});
+    for (int i = 0; i < 3; ++i) tracker.record(Message{});
     REQUIRE(tracker.version() == 4);
 
     // Queries: base version newer than now, older than the window, bad segment, bad indices, bad output size.
