@@ -60,7 +60,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->check(CLI::IsMember({"virtual", "threads"}))
       ->capture_default_str()
       ->group(g);
-  app.add_option("--workers", c.workers, "Emulated workers")->check(CLI::Range(1, 1 << 20))->capture_default_str()->group(g);
+  app.add_option("--workers", c.workers, "Emulated workers")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--compressor", c.compressor, "Update compressor (none = dense ASGD)")
       ->capture_default_str()
       ->group(g);
@@ -74,22 +77,29 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->check(CLI::IsMember({"sgd", "momentum", "adam"}))
       ->capture_default_str()
       ->group(g);
-  app.add_option("--max-updates", c.max_updates, "Stop after this many applied pushes")->capture_default_str()->group(g);
+  app.add_option("--max-updates", c.max_updates, "Stop after this many applied pushes")
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--eval-every", c.eval_every, "Evaluate every N updates (0: at the end only)")
       ->capture_default_str()
       ->group(g);
   app.add_option("--eval-every-seconds", c.eval_every_seconds, "Evaluate every S virtual seconds instead")->group(g);
   app.add_option("--eval-limit", c.eval_limit, "Evaluate on the first N test images (0: all)")->group(g);
-  app.add_option("--lr-decay-every", c.lr_decay_every, "Multiply the server learning rate by --lr-decay every N updates")
+  app.add_option("--lr-decay-every", c.lr_decay_every,
+                 "Multiply the server learning rate by --lr-decay every N updates")
       ->group(g);
-  app.add_option("--max-delay", c.max_delay, "Refuse pushes more than N updates stale")->capture_default_str()->group(g);
+  app.add_option("--max-delay", c.max_delay, "Refuse pushes more than N updates stale")
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--segment-lr", c.segment_lr, "Step multipliers by tensor name prefix, e.g. rnl=2,dense=1")->group(g);
   app.add_option("--clip-norm", c.clip_norm, "Workers clip their gradient's l2 norm to this (0: off)")->group(g);
   app.add_option("--shards", c.shards, "Data split: iid, classes:K or dirichlet:A")->capture_default_str()->group(g);
   app.add_option("--speed", c.speed, "Device speed: V | uniform:LO,HI | two-class:FRAC,FACTOR | lognormal:MU,SIGMA")
       ->capture_default_str()
       ->group(g);
-  app.add_option("--uplink", c.uplink, "Uplink Mbit/s (same forms; inf: no transfer time)")->capture_default_str()->group(g);
+  app.add_option("--uplink", c.uplink, "Uplink Mbit/s (same forms; inf: no transfer time)")
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--downlink", c.downlink, "Downlink Mbit/s (same forms)")->capture_default_str()->group(g);
   app.add_option("--latency", c.latency, "Latency per message, ms (same forms)")->capture_default_str()->group(g);
   app.add_option("--sample-seconds", c.sample_seconds, "Compute seconds per training sample on a speed-1 device")
@@ -198,9 +208,11 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const AsyncReport report = run_async(model, params, data, o, [&](const EvalPoint& p) {
-    fmt::print("updates {:>7}  test {:6.2f}%  loss {:.4f}  in {:9.2f} MB  stale {:.1f} (p99 {})  {:8.1f} s virtual  {:6.1f} s\n",
-               p.updates, 100.0 * p.test_accuracy, p.test_loss, static_cast<double>(p.ingress_bytes) / 1e6,
-               p.staleness_mean, p.staleness_p99, p.virtual_seconds, p.wall_seconds);
+    fmt::print(
+        "updates {:>7}  test {:6.2f}%  loss {:.4f}  in {:9.2f} MB  stale {:.1f} (p99 {})  {:8.1f} s virtual  {:6.1f} "
+        "s\n",
+        p.updates, 100.0 * p.test_accuracy, p.test_loss, static_cast<double>(p.ingress_bytes) / 1e6, p.staleness_mean,
+        p.staleness_p99, p.virtual_seconds, p.wall_seconds);
     std::fflush(stdout);
     if (!out.is_open()) return;
     const auto f = fields(p);
@@ -219,7 +231,8 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
     } else {
       std::string line = "{";
       for (const auto& [k, v] : settings) line += fmt::format("\"{}\":\"{}\",", k, v);
-      for (std::size_t i = 0; i < f.size(); ++i) line += fmt::format("{}\"{}\":{}", i == 0 ? "" : ",", f[i].first, f[i].second);
+      for (std::size_t i = 0; i < f.size(); ++i)
+        line += fmt::format("{}\"{}\":{}", i == 0 ? "" : ",", f[i].first, f[i].second);
       out << line << "}\n";
     }
     out.flush();
@@ -227,12 +240,17 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const EvalPoint last = report.points.empty() ? EvalPoint{} : report.points.back();
-  fmt::print("summary: {} async {} on {}: test accuracy {:.2f}% after {} updates, {:.2f} MB sent to the server, {:.1f} s "
-             "virtual, {:.1f} s wall ({})\n",
-             model.name(), o.compressor.name, common.dataset, 100.0 * last.test_accuracy, last.updates,
-             static_cast<double>(last.ingress_bytes) / 1e6, last.virtual_seconds, last.wall_seconds, report.message);
+  fmt::print(
+      "summary: {} async {} on {}: test accuracy {:.2f}% after {} updates, {:.2f} MB sent to the server, {:.1f} s "
+      "virtual, {:.1f} s wall ({})\n",
+      model.name(), o.compressor.name, common.dataset, 100.0 * last.test_accuracy, last.updates,
+      static_cast<double>(last.ingress_bytes) / 1e6, last.virtual_seconds, last.wall_seconds, report.message);
   if (report.reason == StopReason::diverged) {
     fmt::print(stderr, "rnnl-train: {} (try a lower --lr)\n", report.message);
+    return 1;
+  }
+  if (report.reason == StopReason::rejected) {
+    fmt::print(stderr, "rnnl-train: error: {}\n", report.message);
     return 1;
   }
   return report.reason == StopReason::interrupted ? 130 : 0;

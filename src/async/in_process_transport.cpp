@@ -66,6 +66,11 @@ std::uint64_t InProcessTransport::egress_bytes() const {
   return egress_bytes_;
 }
 
+void InProcessTransport::restore_egress_bytes(std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  egress_bytes_ = bytes;
+}
+
 std::size_t InProcessTransport::live_snapshots() const {
   std::lock_guard buffers_lock(buffers_->mutex);
   return buffers_->live;

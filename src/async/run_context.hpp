@@ -11,6 +11,7 @@
 #include "rnn/async/runner.hpp"
 #include "rnn/async/transport.hpp"
 #include "rnn/async/worker.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/train/progress.hpp"
 #include "run_metrics.hpp"
 
@@ -34,6 +35,8 @@ class RunContext {
   [[nodiscard]] bool stop_requested() const { return options.stop != nullptr && options.stop->load(); }
   // After each applied push: the learning-rate schedule.
   void after_update();
+  // After each push the server received: false once it has refused 10 per worker in a row.
+  [[nodiscard]] bool progressing(const PushReceipt& receipt);
   [[nodiscard]] bool update_is_evaluation_point() const;
   // An evaluation point in two halves: begin_point() takes the counters as they are now (the state
   // whose parameters the caller then evaluates), finish_point() adds the test results, records the
@@ -44,10 +47,22 @@ class RunContext {
   [[nodiscard]] bool changed_since_last_point() const;
   void show_progress(double virtual_seconds);
   void finish(StopReason reason, std::string message);
+
+  // Checkpoints. The state both modes share (server, transport, workers, counters, evaluation
+  // points); each mode adds its own after it. resume_payload() is the checkpoint to resume from,
+  // read and checked against this run's settings (empty if the run starts afresh).
+  void save_common(std::vector<std::uint8_t>& out) const;
+  void load_common(wire::Reader& in);
+  [[nodiscard]] bool checkpoint_due() const;  // at an evaluation point just recorded
+  void write_checkpoint(std::span<const std::uint8_t> payload) const;
+  [[nodiscard]] const std::vector<std::uint8_t>& resume_payload() const { return resume_payload_; }
   [[nodiscard]] std::uint64_t updates() const { return server.version(); }
 
  private:
   std::function<void(const EvalPoint&)> on_eval_;
+  std::string settings_;
+  std::uint64_t refused_in_a_row_ = 0;
+  std::vector<std::uint8_t> resume_payload_;
   float base_learning_rate_;
   std::chrono::steady_clock::time_point started_;
   std::optional<ProgressBar> bar_;

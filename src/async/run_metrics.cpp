@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rnn/core/error.hpp"
+
 namespace rnn::async_detail {
 
 void RunMetrics::received(const PushReceipt& receipt) {
@@ -61,6 +63,25 @@ void RunMetrics::close_window(const ServerCounters& server, std::size_t workers,
   entries_ = 0.0;
   loss_sum_ = 0.0;
   losses_ = 0;
+}
+
+void RunMetrics::save_state(std::vector<std::uint8_t>& out) const {
+  for (const std::uint64_t n : {sent_, lost_, crashes_, departures_, losses_, delay_count_}) wire::put_u64(out, n);
+  for (const double x : {loss_sum_, delay_sum_, tau_sum_, entries_}) wire::put_f64(out, x);
+  wire::put_u64(out, delays_.size());
+  for (const std::uint64_t n : delays_) wire::put_u64(out, n);
+}
+
+void RunMetrics::load_state(wire::Reader& in) {
+  RunMetrics m;
+  for (std::uint64_t* n : {&m.sent_, &m.lost_, &m.crashes_, &m.departures_, &m.losses_, &m.delay_count_})
+    *n = in.u64("run counters");
+  for (double* x : {&m.loss_sum_, &m.delay_sum_, &m.tau_sum_, &m.entries_}) *x = in.f64("run sums");
+  const std::uint64_t buckets = in.u64("delay histogram size");
+  if (buckets > in.remaining() / 8) throw Error("checkpoint: delay histogram larger than the file");
+  m.delays_.resize(static_cast<std::size_t>(buckets));
+  for (std::uint64_t& n : m.delays_) n = in.u64("delay histogram");
+  *this = std::move(m);
 }
 
 }  // namespace rnn::async_detail

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rnn/async/runner.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/server/parameter_server.hpp"
 
 namespace rnn::async_detail {
@@ -26,6 +27,9 @@ class RunMetrics {
   [[nodiscard]] std::uint64_t lost() const { return lost_; }
   [[nodiscard]] std::uint64_t departures() const { return departures_; }
   [[nodiscard]] std::uint64_t crashes() const { return crashes_; }
+
+  void save_state(std::vector<std::uint8_t>& out) const;
+  void load_state(wire::Reader& in);
 
   // Fills the counting fields of `point` (everything but the clock, bytes, evaluation and learning
   // rate) and starts a new window for the staleness statistics and the training loss.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "rnn/async/checkpoint.hpp"
 #include "rnn/core/error.hpp"
 #include "run_context.hpp"
 
@@ -26,6 +27,7 @@ std::string_view to_string(StopReason reason) {
     case StopReason::diverged: return "diverged";
     case StopReason::no_workers: return "no_workers";
     case StopReason::interrupted: return "interrupted";
+    case StopReason::rejected: return "rejected";
   }
   return "?";
 }
@@ -46,10 +48,57 @@ void check(const AsyncOptions& o) {
     throw Error(fmt::format("evaluation interval must be finite and ≥ 0 seconds, got {}", o.eval_every_seconds));
   if (o.mode == AsyncMode::threads && o.eval_every_seconds > 0.0)
     throw Error("evaluation every virtual seconds needs the virtual mode");
+  if (o.mode == AsyncMode::threads && o.checkpoint_every > 0)
+    throw Error("periodic checkpoints need the virtual mode (the threads mode writes one when it stops)");
+  if (o.checkpoint_every > 0 && o.checkpoint.empty()) throw Error("a checkpoint interval needs a checkpoint file");
   if (o.mode == AsyncMode::threads && !o.reliability.availability.empty())
     throw Error("availability traces are in virtual time: they need the virtual mode");
   check(o.reliability);
   check_codec_options(o.codec);
+}
+
+std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t samples) {
+  std::string s;
+  const auto add = [&](std::string_view key, const auto& value) { s += fmt::format("{}={};", key, value); };
+  add("model", model.name());
+  add("layers", model.summary());
+  add("train_samples", samples);
+  add("mode", to_string(o.mode));
+  add("workers", o.workers);
+  add("batch", o.batch);
+  const CompressorOptions& c = o.compressor;
+  add("compressor", c.name);
+  add("ratio", c.ratio);
+  add("threshold", c.threshold);
+  add("qsgd_levels", c.levels);
+  add("qsgd_bucket", c.bucket);
+  add("terngrad_clip", c.clip_stddev);
+  add("error_feedback", c.error_feedback);
+  add("dgc_momentum", c.momentum);
+  add("warmup_pushes", c.warmup_pushes);
+  add("dgc_clip", c.clip_norm);
+  add("bins", fmt::format("{},{}", c.conv_bin, c.dense_bin));
+  add("codec", fmt::format("{}/{}/{}", to_string(o.codec.indices), to_string(o.codec.values), o.codec.levels));
+  const ServerOptions& v = o.server;
+  add("staleness", to_string(v.policy));
+  add("server_optimizer", to_string(v.rule));
+  add("lr", v.learning_rate);
+  add("server_momentum", v.momentum);
+  add("adam", fmt::format("{},{},{}", v.beta1, v.beta2, v.epsilon));
+  add("max_delay", v.max_delay);
+  std::string multipliers;
+  for (const auto& [prefix, value] : v.segment_multipliers) multipliers += fmt::format("{}={},", prefix, value);
+  add("segment_lr", multipliers);
+  add("lr_decay", fmt::format("{}/{}", o.lr_decay, o.lr_decay_every));
+  add("seed", o.seed);
+  add("shards", to_string(o.shards));
+  add("devices", fmt::format("{}|{}|{}|{}|{}", o.devices.speed.spec, o.devices.uplink.spec, o.devices.downlink.spec,
+                             o.devices.latency.spec, o.devices.sample_seconds));
+  const ReliabilityOptions& r = o.reliability;
+  add("reliability",
+      fmt::format("{}|{}|{}|{}|{}", r.crash_prob, r.down_time, r.leave_prob, r.loss_prob, r.availability.string()));
+  add("clip_norm", o.clip_norm);
+  return s;
 }
 
 namespace async_detail {
@@ -79,7 +128,73 @@ RunContext::RunContext(const Model& m, std::vector<float> initial, const Dataset
     auto encoder = std::make_unique<PushEncoder>(m.layout(), std::move(compressor), o.codec);
     workers.push_back(std::make_unique<Worker>(static_cast<std::uint32_t>(w), shards[w], std::move(encoder), o.seed));
   }
+  settings_ = run_settings(o, m, d.train.size());
+  if (!o.resume.empty()) resume_payload_ = read_checkpoint(o.resume, settings_);
   if (o.progress) bar_.emplace("async", o.max_updates, true);
+}
+
+namespace {
+
+void put_point(std::vector<std::uint8_t>& out, const EvalPoint& p) {
+  for (const std::uint64_t n :
+       {p.updates, p.ingress_bytes, p.egress_bytes, p.staleness_p50, p.staleness_p99, p.staleness_max, p.pushes_sent,
+        p.pushes_applied, p.pushes_lost, p.pushes_rejected, p.rejected_malformed, p.rejected_non_finite,
+        p.rejected_from_the_future, p.rejected_too_stale, p.crashes, p.departures, p.workers_active})
+    wire::put_u64(out, n);
+  for (const double x : {p.virtual_seconds, p.wall_seconds, p.test_accuracy, p.test_loss, p.train_loss, p.learning_rate,
+                         p.staleness_mean, p.tau_mean})
+    wire::put_f64(out, x);
+}
+
+EvalPoint get_point(wire::Reader& in) {
+  EvalPoint p;
+  for (std::uint64_t* n : {&p.updates, &p.ingress_bytes, &p.egress_bytes, &p.staleness_p50, &p.staleness_p99,
+                           &p.staleness_max, &p.pushes_sent, &p.pushes_applied, &p.pushes_lost, &p.pushes_rejected,
+                           &p.rejected_malformed, &p.rejected_non_finite, &p.rejected_from_the_future,
+                           &p.rejected_too_stale, &p.crashes, &p.departures, &p.workers_active})
+    *n = in.u64("evaluation point");
+  for (double* x : {&p.virtual_seconds, &p.wall_seconds, &p.test_accuracy, &p.test_loss, &p.train_loss,
+                    &p.learning_rate, &p.staleness_mean, &p.tau_mean})
+    *x = in.f64("evaluation point");
+  p.restored = true;
+  return p;
+}
+
+}  // namespace
+
+void RunContext::save_common(std::vector<std::uint8_t>& out) const {
+  server.save_state(out);
+  wire::put_u64(out, transport.egress_bytes());
+  for (const auto& w : workers) w->save_state(out);
+  metrics.save_state(out);
+  wire::put_u64(out, report.points.size());
+  for (const EvalPoint& p : report.points) put_point(out, p);
+  // Wall time goes on from where it was.
+  const EvalPoint* last = report.points.empty() ? nullptr : &report.points.back();
+  wire::put_f64(out, last ? last->wall_seconds : 0.0);
+}
+
+void RunContext::load_common(wire::Reader& in) {
+  server.load_state(in);
+  transport.restore_egress_bytes(in.u64("egress bytes"));
+  for (const auto& w : workers) w->load_state(in);
+  metrics.load_state(in);
+  const std::uint64_t points = in.u64("evaluation points");
+  if (points > in.remaining() / 200) throw Error("checkpoint: more evaluation points than the file holds");
+  report.points.clear();
+  for (std::uint64_t i = 0; i < points; ++i) report.points.push_back(get_point(in));
+  const double wall = in.f64("wall seconds");
+  started_ -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wall));
+  for (const EvalPoint& p : report.points)
+    if (on_eval_) on_eval_(p);
+}
+
+bool RunContext::checkpoint_due() const {
+  return !options.checkpoint.empty() && options.checkpoint_every > 0 && updates() % options.checkpoint_every == 0;
+}
+
+void RunContext::write_checkpoint(std::span<const std::uint8_t> payload) const {
+  rnn::write_checkpoint(options.checkpoint, settings_, payload);
 }
 
 std::size_t RunContext::pool_threads() const {
@@ -92,6 +207,14 @@ void RunContext::after_update() {
   if (updates() % options.lr_decay_every != 0) return;
   const auto steps = static_cast<double>(updates() / options.lr_decay_every);
   server.set_learning_rate(static_cast<float>(base_learning_rate_ * std::pow(options.lr_decay, steps)));
+}
+
+bool RunContext::progressing(const PushReceipt& receipt) {
+  if (receipt.applied()) {
+    refused_in_a_row_ = 0;
+    return true;
+  }
+  return ++refused_in_a_row_ < 10 * static_cast<std::uint64_t>(workers.size());
 }
 
 bool RunContext::update_is_evaluation_point() const {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "evaluation.hpp"
+#include "rnn/core/error.hpp"
 #include "rnn/core/execution.hpp"
 #include "run_context.hpp"
 
@@ -32,11 +33,17 @@ class ThreadsRun {
   void run() {
     RoundScratch evaluation;
     evaluation.workspace = ctx_.model.make_workspace();
-    if (!evaluate(evaluation)) return;
+    if (!ctx_.resume_payload().empty()) {
+      wire::Reader in(ctx_.resume_payload(), "checkpoint");
+      ctx_.load_common(in);
+      if (in.remaining() != 0) throw Error(fmt::format("checkpoint: {} unexpected trailing bytes", in.remaining()));
+    } else if (!evaluate(evaluation)) {
+      return;
+    }
     for (std::uint32_t w = 0; w < o_.workers; ++w) queue_.push_back({w, ctx_.transport.fetch(w)});
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < ctx_.pool_threads(); ++t) threads.emplace_back([this] { work(); });
-    std::uint64_t next_point = o_.eval_every;
+    std::uint64_t next_point = o_.eval_every > 0 ? (ctx_.updates() / o_.eval_every + 1) * o_.eval_every : 0;
     {
       std::unique_lock lock(mutex_);
       for (;;) {
@@ -50,7 +57,13 @@ class ThreadsRun {
     }
     work_.notify_all();
     for (auto& t : threads) t.join();
-    if (!diverged_ && ctx_.changed_since_last_point()) evaluate(evaluation);
+    if (!diverged_ && reason_ != StopReason::interrupted && ctx_.changed_since_last_point()) evaluate(evaluation);
+    // The rounds still queued are dropped: a resumed run's workers fetch afresh.
+    if (!diverged_ && !o_.checkpoint.empty()) {
+      std::vector<std::uint8_t> out;
+      ctx_.save_common(out);
+      ctx_.write_checkpoint(out);
+    }
     if (ctx_.report.message.empty()) ctx_.finish(reason_, message_);
   }
 
@@ -108,6 +121,9 @@ class ThreadsRun {
       if (delivered) {
         ctx_.metrics.push_sent();
         ctx_.metrics.received(receipt);
+        if (!ctx_.progressing(receipt))
+          stop(StopReason::rejected,
+               fmt::format("the server refused {} pushes in a row; the last: {}", 10 * o_.workers, receipt.reason()));
         if (receipt.outcome == PushOutcome::applied) {
           ctx_.after_update();
           if (ctx_.updates() >= o_.max_updates)

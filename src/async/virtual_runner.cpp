@@ -19,7 +19,9 @@
 
 #include "evaluation.hpp"
 #include "rnn/async/task_pool.hpp"
+#include "rnn/core/error.hpp"
 #include "rnn/core/execution.hpp"
+#include "rnn/core/state_io.hpp"
 #include "run_context.hpp"
 
 namespace rnn::async_detail {
@@ -84,10 +86,18 @@ class VirtualRun {
   void run() {
     TaskPool pool(scratch_.size());
     pool_ = &pool;
-    for (std::uint32_t w = 0; w < o_.workers; ++w) schedule(EventKind::start, 0.0, w);
-    if (evaluate(0.0)) {  // the starting point of every curve
-      next_eval_time_ = o_.eval_every_seconds;
+    if (!ctx_.resume_payload().empty()) {
+      wire::Reader in(ctx_.resume_payload(), "checkpoint");
+      ctx_.load_common(in);
+      load_state(in);
+      if (in.remaining() != 0) throw Error(fmt::format("checkpoint: {} unexpected trailing bytes", in.remaining()));
       run_events();
+    } else {
+      for (std::uint32_t w = 0; w < o_.workers; ++w) schedule(EventKind::start, 0.0, w);
+      if (evaluate(0.0)) {  // the starting point of every curve
+        next_eval_time_ = o_.eval_every_seconds;
+        run_events();
+      }
     }
     // Rounds still queued are not needed any more: they return at once.
     cancelled_ = true;
@@ -107,8 +117,10 @@ class VirtualRun {
   void run_events() {
     for (;;) {
       if (ctx_.stop_requested()) {
-        if (ctx_.changed_since_last_point() && !evaluate(now_)) return;
-        return finish(StopReason::interrupted, "interrupted");
+        // No evaluation here: the records stay on the schedule an uninterrupted run has, so a run
+        // resumed from this checkpoint writes exactly the records it would have written.
+        checkpoint();
+        return finish(StopReason::interrupted, fmt::format("interrupted at update {}", ctx_.updates()));
       }
       // Turn computed rounds into events until the earliest event is known.
       while (!pending_.empty() && (events_.empty() || !before(events_.top(), *pending_.begin()))) {
@@ -119,6 +131,7 @@ class VirtualRun {
       }
       if (events_.empty()) {
         if (ctx_.changed_since_last_point() && !evaluate(now_)) return;
+        checkpoint();
         return finish(StopReason::no_workers, "every worker has left");
       }
       const Event e = events_.top();
@@ -144,12 +157,22 @@ class VirtualRun {
         ctx_.metrics.push_sent();
         const PushReceipt receipt = ctx_.transport.push(w, ctx_.workers[w]->push());
         ctx_.metrics.received(receipt);
+        if (!ctx_.progressing(receipt)) {
+          if (ctx_.changed_since_last_point() && !evaluate(e.time)) return false;
+          finish(StopReason::rejected,
+                 fmt::format("the server refused {} pushes in a row; the last: {}", 10 * o_.workers, receipt.reason()));
+          return false;
+        }
         start_round(w, e.time);
         if (receipt.outcome == PushOutcome::applied) {
           ctx_.after_update();
-          if (ctx_.update_is_evaluation_point() && !evaluate(e.time)) return false;
+          if (ctx_.update_is_evaluation_point()) {
+            if (!evaluate(e.time)) return false;
+            if (ctx_.checkpoint_due()) checkpoint();
+          }
           if (ctx_.updates() >= o_.max_updates) {
             if (ctx_.changed_since_last_point() && !evaluate(e.time)) return false;
+            checkpoint();
             finish(StopReason::max_updates, fmt::format("{} updates", ctx_.updates()));
             return false;
           }
@@ -278,6 +301,73 @@ class VirtualRun {
     consider(EventKind::off, r.off_at);
     if (kind == EventKind::deliver && r.lost) kind = EventKind::lost;
     events_.push(Event{when, w, sequence_++, kind, when >= upload_start, true, r.result.loss});
+  }
+
+  // Every round in flight is computed and turned into its event first, so that the checkpoint holds
+  // pushes, not model copies; resolving a round early changes nothing (its event is the same).
+  void checkpoint() {
+    if (o_.checkpoint.empty()) return;
+    while (!pending_.empty()) {
+      const std::uint32_t w = pending_.begin()->second;
+      wait_for(w);
+      pending_.erase(pending_.begin());
+      resolve(w);
+    }
+    std::vector<std::uint8_t> out;
+    ctx_.save_common(out);
+    save_state(out);
+    ctx_.write_checkpoint(out);
+  }
+
+  void save_state(std::vector<std::uint8_t>& out) const {
+    wire::put_f64(out, now_);
+    wire::put_f64(out, next_eval_time_);
+    wire::put_u64(out, sequence_);
+    for (std::size_t w = 0; w < o_.workers; ++w) {
+      wire::put_u8(out, gone_[w] ? 1 : 0);
+      wire::put_rng(out, fates_[w]);
+    }
+    auto events = events_;
+    wire::put_u64(out, events.size());
+    for (; !events.empty(); events.pop()) {
+      const Event& e = events.top();
+      wire::put_f64(out, e.time);
+      wire::put_u32(out, e.worker);
+      wire::put_u64(out, e.sequence);
+      wire::put_u8(out, static_cast<std::uint8_t>(e.kind));
+      wire::put_u8(out, static_cast<std::uint8_t>((e.push_was_sent ? 1U : 0U) | (e.computed ? 2U : 0U)));
+      wire::put_f64(out, e.loss);
+    }
+  }
+
+  void load_state(wire::Reader& in) {
+    now_ = in.f64("virtual time");
+    next_eval_time_ = in.f64("next evaluation time");
+    sequence_ = in.u64("event sequence");
+    for (std::size_t w = 0; w < o_.workers; ++w) {
+      const std::uint8_t gone = in.u8("worker presence");
+      if (gone > 1) throw Error("checkpoint: bad worker presence flag");
+      gone_[w] = gone != 0;
+      fates_[w] = wire::get_rng(in, "worker fate stream");
+    }
+    const std::uint64_t count = in.u64("events");
+    if (count > o_.workers) throw Error("checkpoint: more pending events than workers");
+    for (std::uint64_t k = 0; k < count; ++k) {
+      Event e;
+      e.time = in.f64("event time");
+      e.worker = in.u32("event worker");
+      e.sequence = in.u64("event sequence");
+      const std::uint8_t kind = in.u8("event kind");
+      const std::uint8_t flags = in.u8("event flags");
+      e.loss = in.f64("event loss");
+      if (e.worker >= o_.workers || kind > static_cast<std::uint8_t>(EventKind::diverge) || flags > 3 ||
+          !(e.time >= now_))
+        throw Error("checkpoint: malformed pending event");
+      e.kind = static_cast<EventKind>(kind);
+      e.push_was_sent = (flags & 1U) != 0;
+      e.computed = (flags & 2U) != 0;
+      events_.push(e);
+    }
   }
 
   bool evaluate(double t) {

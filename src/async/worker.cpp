@@ -1,11 +1,14 @@
 #include "rnn/async/worker.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include <fmt/format.h>
 
 #include "rnn/compress/message.hpp"
 #include "rnn/core/error.hpp"
+#include "rnn/core/state_io.hpp"
 
 namespace rnn {
 
@@ -52,6 +55,41 @@ RoundResult Worker::compute_round(const Model& model, std::span<const float> par
   push_.assign(bytes.begin(), bytes.end());
   result.bytes = push_.size();
   return result;
+}
+
+void Worker::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_u64(out, order_.size());
+  for (const std::uint32_t i : order_) wire::put_u32(out, i);
+  wire::put_u64(out, cursor_);
+  wire::put_rng(out, shuffle_rng_);
+  wire::put_u64(out, rounds_);
+  wire::put_u64(out, push_.size());
+  out.insert(out.end(), push_.begin(), push_.end());
+  encoder_->save_state(out);
+}
+
+void Worker::load_state(wire::Reader& in) {
+  const std::string what = fmt::format("worker {}", id_);
+  if (in.u64("shard size") != order_.size()) throw Error(what + ": its shard has another size in the checkpoint");
+  std::vector<std::uint32_t> order(order_.size());
+  for (auto& i : order) i = in.u32("shard order");
+  // The same samples, in the order the checkpoint's pass had reached.
+  std::vector<std::uint32_t> sorted_now(order_);
+  std::vector<std::uint32_t> sorted_then(order);
+  std::sort(sorted_now.begin(), sorted_now.end());
+  std::sort(sorted_then.begin(), sorted_then.end());
+  if (sorted_now != sorted_then) throw Error(what + ": its shard holds other samples in the checkpoint");
+  const std::uint64_t cursor = in.u64("shard cursor");
+  if (cursor > order.size()) throw Error(what + ": shard cursor out of range");
+  Rng rng = wire::get_rng(in, "shard random stream");
+  const std::uint64_t rounds = in.u64("rounds");
+  const auto push = in.take(static_cast<std::size_t>(in.u64("push size")), "push in flight");
+  encoder_->load_state(in);
+  order_ = std::move(order);
+  cursor_ = static_cast<std::size_t>(cursor);
+  shuffle_rng_ = rng;
+  rounds_ = rounds;
+  push_.assign(push.begin(), push.end());
 }
 
 }  // namespace rnn

@@ -1,5 +1,7 @@
 #include "rnn/compress/adacomp_ibm.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -45,6 +47,14 @@ void AdaCompIbmCompressor::compress_tensor(const Segment& segment, std::span<con
 
 void AdaCompIbmCompressor::commit(const Message& delivered) {
   for_each_entry(delivered, layout(), [&](std::size_t i, float sent) { residue_[i] -= sent; });
+}
+
+void AdaCompIbmCompressor::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_floats(out, residue_);
+}
+
+void AdaCompIbmCompressor::load_state(wire::Reader& in) {
+  residue_ = wire::get_floats(in, residue_.size(), "adacomp-ibm residue");
 }
 
 }  // namespace rnn

@@ -1,5 +1,7 @@
 #include "rnn/compress/dgc.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -51,6 +53,21 @@ void DgcCompressor::commit(const Message& delivered) {
     accumulation_[i] -= sent;
     velocity_[i] = 0.0F;
   });
+}
+
+void DgcCompressor::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_u64(out, pushes_);
+  wire::put_floats(out, velocity_);
+  wire::put_floats(out, accumulation_);
+}
+
+void DgcCompressor::load_state(wire::Reader& in) {
+  const std::uint64_t pushes = in.u64("dgc pushes");
+  std::vector<float> velocity = wire::get_floats(in, velocity_.size(), "dgc velocity");
+  std::vector<float> accumulation = wire::get_floats(in, accumulation_.size(), "dgc accumulation");
+  pushes_ = pushes;
+  velocity_ = std::move(velocity);
+  accumulation_ = std::move(accumulation);
 }
 
 }  // namespace rnn

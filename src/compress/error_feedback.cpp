@@ -1,5 +1,7 @@
 #include "rnn/compress/error_feedback.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 #include <cmath>
 
 #include "rnn/core/error.hpp"
@@ -39,6 +41,30 @@ void ErrorFeedback::compress(std::span<const float> gradient, Message& out) {
 void ErrorFeedback::commit(const Message& delivered) {
   memory_.commit(layout(), delivered);
   inner_->commit(delivered);
+}
+
+void ResidualMemory::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_floats(out, residual());
+}
+
+std::vector<float> ResidualMemory::read_state(wire::Reader& in) const {
+  return wire::get_floats(in, residual_.size(), "residual memory");
+}
+
+void ResidualMemory::take_state(std::vector<float> residual) {
+  residual_ = std::move(residual);
+  open_ = false;
+}
+
+void ErrorFeedback::save_state(std::vector<std::uint8_t>& out) const {
+  memory_.save_state(out);
+  inner_->save_state(out);
+}
+
+void ErrorFeedback::load_state(wire::Reader& in) {
+  std::vector<float> residual = memory_.read_state(in);
+  inner_->load_state(in);  // (changes nothing if it throws)
+  memory_.take_state(std::move(residual));
 }
 
 }  // namespace rnn

@@ -1,5 +1,7 @@
 #include "rnn/compress/qsgd.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -34,6 +36,14 @@ void QsgdCompressor::compress_tensor(const Segment& /*segment*/, std::span<const
       out.values[start + i] = level_value(norm, std::signbit(bucket[i]) ? -level : level, levels_);
     }
   }
+}
+
+void QsgdCompressor::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_rng(out, rng_);
+}
+
+void QsgdCompressor::load_state(wire::Reader& in) {
+  rng_ = wire::get_rng(in, "qsgd random stream");
 }
 
 }  // namespace rnn

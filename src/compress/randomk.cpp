@@ -1,5 +1,7 @@
 #include "rnn/compress/randomk.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 namespace rnn {
 
 RandomKCompressor::RandomKCompressor(const ParameterLayout& layout, double ratio, std::uint64_t seed,
@@ -17,6 +19,14 @@ void RandomKCompressor::compress_tensor(const Segment& segment, std::span<const 
       --wanted;
     }
   }
+}
+
+void RandomKCompressor::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_rng(out, rng_);
+}
+
+void RandomKCompressor::load_state(wire::Reader& in) {
+  rng_ = wire::get_rng(in, "randomk random stream");
 }
 
 }  // namespace rnn

@@ -1,5 +1,7 @@
 #include "rnn/compress/terngrad.hpp"
 
+#include "rnn/core/state_io.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -38,6 +40,14 @@ void TernGradCompressor::compress_tensor(const Segment& /*segment*/, std::span<c
     const std::int32_t level = keep ? (std::signbit(gradient[i]) ? -1 : 1) : 0;
     out.values[i] = level_value(scale, level, 1);
   }
+}
+
+void TernGradCompressor::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_rng(out, rng_);
+}
+
+void TernGradCompressor::load_state(wire::Reader& in) {
+  rng_ = wire::get_rng(in, "terngrad random stream");
 }
 
 }  // namespace rnn

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "rnn/core/error.hpp"
+
 namespace rnn {
 namespace {
 
@@ -36,6 +38,12 @@ std::uint64_t Rng::next_u64() {
   s_[2] ^= t;
   s_[3] = rotl(s_[3], 45);
   return result;
+}
+
+void Rng::restore(const std::array<std::uint64_t, 4>& state) {
+  // xoshiro's one forbidden state: it would stay zero forever.
+  if ((state[0] | state[1] | state[2] | state[3]) == 0) throw Error("random stream state is all zeros");
+  for (std::size_t i = 0; i < 4; ++i) s_[i] = state[i];
 }
 
 float Rng::uniform() {

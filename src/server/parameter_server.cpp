@@ -9,6 +9,7 @@
 
 #include "rnn/compress/codec.hpp"
 #include "rnn/core/error.hpp"
+#include "rnn/core/state_io.hpp"
 
 namespace rnn {
 
@@ -111,6 +112,39 @@ PushReceipt ParameterServer::receive(std::span<const std::uint8_t> bytes) {
   }
   ++counters_.pushes[static_cast<std::size_t>(receipt.outcome)];
   return receipt;
+}
+
+void ParameterServer::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_floats(out, params_);
+  step_->save_state(out);
+  wire::put_u8(out, rule_ ? 1 : 0);
+  if (rule_) rule_->save_state(out);
+  for (const std::uint64_t n : counters_.pushes) wire::put_u64(out, n);
+  wire::put_u64(out, counters_.ingress_bytes);
+  wire::put_f32(out, options_.learning_rate);
+}
+
+void ParameterServer::load_state(wire::Reader& in) {
+  std::vector<float> params = wire::get_floats(in, params_.size(), "server parameters");
+  for (const Segment& s : layout_.segments()) {
+    for (std::size_t i = s.offset; i < s.offset + s.size(); ++i) {
+      if (!std::isfinite(params[i]) || (s.non_negative && params[i] < 0.0F))
+        throw Error(fmt::format("server parameters: '{}' holds {} at index {}", s.name, params[i], i - s.offset));
+    }
+  }
+  // The step and the rule load in place; a failure there leaves the server inconsistent, so the
+  // caller discards it (a checkpoint is loaded into a fresh run or not at all).
+  step_->load_state(in);
+  if ((in.u8("server rule flag") != 0) != (rule_ != nullptr))
+    throw Error("server state: the update rule does not match this run's --server-optimizer");
+  if (rule_) rule_->load_state(in);
+  ServerCounters counters;
+  for (std::uint64_t& n : counters.pushes) n = in.u64("server push counters");
+  counters.ingress_bytes = in.u64("server ingress bytes");
+  const float learning_rate = in.f32("server learning rate");
+  params_ = std::move(params);
+  counters_ = counters;
+  set_learning_rate(learning_rate);
 }
 
 }  // namespace rnn

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "rnn/compress/codec.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {
@@ -347,6 +348,18 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   }
   ++version_;
   return result;
+}
+
+void ServerStep::save_state(std::vector<std::uint8_t>& out) const {
+  wire::put_u64(out, version_);
+  wire::put_f32(out, learning_rate_);
+}
+
+void ServerStep::load_state(wire::Reader& in) {
+  const std::uint64_t version = in.u64("server version");
+  const float learning_rate = in.f32("server learning rate");
+  set_learning_rate(learning_rate);
+  version_ = version;
 }
 
 }  // namespace rnn

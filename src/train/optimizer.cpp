@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/state_io.hpp"
 
 namespace rnn {
 namespace {
@@ -159,6 +160,21 @@ class Sgd final : public RuleOptimizer<Sgd> {
     });
   }
 
+ public:
+  void save_state(std::vector<std::uint8_t>& out) const override {
+    wire::put_u8(out, 0);
+    wire::put_f32(out, options_.learning_rate);
+    wire::put_floats(out, velocity_);
+  }
+  void load_state(wire::Reader& in) override {
+    if (in.u8("optimizer kind") != 0) throw Error("optimizer state is not an sgd optimizer's");
+    const float lr = in.f32("learning rate");
+    if (!(lr > 0.0F) || !std::isfinite(lr)) throw Error(fmt::format("optimizer state has learning rate {}", lr));
+    std::vector<float> velocity = wire::get_floats(in, velocity_.size(), "sgd velocity");
+    options_.learning_rate = lr;
+    velocity_ = std::move(velocity);
+  }
+
  private:
   std::vector<float> velocity_;
   float lr_ = 0.0F;
@@ -194,6 +210,28 @@ class Adam final : public RuleOptimizer<Adam> {
     });
   }
 
+ public:
+  void save_state(std::vector<std::uint8_t>& out) const override {
+    wire::put_u8(out, 1);
+    wire::put_f32(out, options_.learning_rate);
+    wire::put_i64(out, t_);
+    wire::put_floats(out, m_);
+    wire::put_floats(out, v_);
+  }
+  void load_state(wire::Reader& in) override {
+    if (in.u8("optimizer kind") != 1) throw Error("optimizer state is not an adam optimizer's");
+    const float lr = in.f32("learning rate");
+    if (!(lr > 0.0F) || !std::isfinite(lr)) throw Error(fmt::format("optimizer state has learning rate {}", lr));
+    const std::int64_t t = in.i64("adam step count");
+    if (t < 0) throw Error("adam step count is negative");
+    std::vector<float> m = wire::get_floats(in, m_.size(), "adam first moments");
+    std::vector<float> v = wire::get_floats(in, v_.size(), "adam second moments");
+    options_.learning_rate = lr;
+    t_ = t;
+    m_ = std::move(m);
+    v_ = std::move(v);
+  }
+
  private:
   std::vector<float> m_;
   std::vector<float> v_;
@@ -220,6 +258,21 @@ class RmsProp final : public RuleOptimizer<RmsProp> {
       v[i] = rho * v[i] + (1.0F - rho) * g * g;
       return p[i] - lr * g / (std::sqrt(v[i]) + eps);
     });
+  }
+
+ public:
+  void save_state(std::vector<std::uint8_t>& out) const override {
+    wire::put_u8(out, 2);
+    wire::put_f32(out, options_.learning_rate);
+    wire::put_floats(out, v_);
+  }
+  void load_state(wire::Reader& in) override {
+    if (in.u8("optimizer kind") != 2) throw Error("optimizer state is not an rmsprop optimizer's");
+    const float lr = in.f32("learning rate");
+    if (!(lr > 0.0F) || !std::isfinite(lr)) throw Error(fmt::format("optimizer state has learning rate {}", lr));
+    std::vector<float> v = wire::get_floats(in, v_.size(), "rmsprop second moments");
+    options_.learning_rate = lr;
+    v_ = std::move(v);
   }
 
  private:

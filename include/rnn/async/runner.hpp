@@ -25,7 +25,8 @@
 // workspace and gradient buffer per thread, and per worker its compressor's state and one encoded
 // push in flight.
 //
-// The run stops at max_updates applied pushes, when every worker has left, when the model
+// The run stops at max_updates applied pushes, when every worker has left, when the server has
+// refused every push for a long stretch (10 per worker in a row), when the model
 // diverges (a non-finite test loss or worker gradient: a result, reported, not a crash), or when
 // *stop becomes true (e.g. on SIGINT). The parameters are then those of the server.
 #include <atomic>
@@ -72,10 +73,23 @@ struct AsyncOptions {
   float clip_norm = 0.0F;  // workers clip their gradient to this l2 norm (0: off)
   bool progress = true;    // a progress bar on stderr when it is a terminal
   const std::atomic<bool>* stop = nullptr;
+  // Checkpoints (checkpoint.hpp): written to `checkpoint` at every evaluation point whose update
+  // count is a multiple of checkpoint_every (0: none), when the run is stopped through *stop, and at
+  // its end (not after a divergence: the last good one is kept). `resume` continues the run a
+  // checkpoint holds, which must have been written under the same settings; in the virtual mode
+  // the continued run is bit-identical to one that was never interrupted. In the threads mode the
+  // rounds in flight at the checkpoint are lost and the workers fetch afresh.
+  std::filesystem::path checkpoint;
+  std::uint64_t checkpoint_every = 0;
+  std::filesystem::path resume;
 };
 
 // Throws rnn::Error naming the first inconsistent setting.
 void check(const AsyncOptions& options);
+
+// "key=value;…" of every setting that shapes the run of `model` on a training set of `samples`:
+// what a checkpoint is checked against.
+[[nodiscard]] std::string run_settings(const AsyncOptions& options, const Model& model, std::size_t samples);
 
 // One evaluation point. Counts are cumulative; staleness statistics cover the pushes applied since
 // the previous point; delays are in server updates (version at arrival − version fetched).
@@ -105,9 +119,12 @@ struct EvalPoint {
   std::uint64_t crashes = 0;
   std::uint64_t departures = 0;
   std::uint64_t workers_active = 0;  // workers that have not left
+  bool restored = false;             // read from the checkpoint the run resumed from (already reported once)
 };
 
-enum class StopReason : std::uint8_t { max_updates, diverged, no_workers, interrupted };
+// rejected: the server refused every push for a long stretch (10 per worker in a row): the run
+// cannot make progress, and the report says why the last push was refused.
+enum class StopReason : std::uint8_t { max_updates, diverged, no_workers, interrupted, rejected };
 [[nodiscard]] std::string_view to_string(StopReason reason);
 
 struct AsyncReport {

@@ -50,6 +50,8 @@ class InProcessTransport final : public Transport {
 
   // The server's current state for an observer on this side (an evaluator): not counted as egress.
   [[nodiscard]] SnapshotPtr observe();
+  // For a resumed run: the egress bytes counted before the checkpoint.
+  void restore_egress_bytes(std::uint64_t bytes);
   // Snapshots alive right now (held by a worker or by this transport as the latest).
   [[nodiscard]] std::size_t live_snapshots() const;
 

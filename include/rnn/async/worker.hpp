@@ -56,6 +56,12 @@ class Worker {
   [[nodiscard]] std::span<const std::uint8_t> push() const { return push_; }
   [[nodiscard]] const PushEncoder& encoder() const { return *encoder_; }
 
+  // Checkpoints: position in the shard (its order, cursor, random stream), round count, the push
+  // in flight and the compressor's state. load_state expects a worker built for the same shard and
+  // options; it throws rnn::Error, changing nothing of the worker's own state, on anything else.
+  void save_state(std::vector<std::uint8_t>& out) const;
+  void load_state(wire::Reader& in);
+
  private:
   void next_batch(int batch, std::vector<std::size_t>& rows);
 

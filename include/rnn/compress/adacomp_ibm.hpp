@@ -31,6 +31,8 @@ class AdaCompIbmCompressor final : public TensorCompressor {
   [[nodiscard]] std::string_view name() const override { return "adacomp-ibm"; }
   [[nodiscard]] bool keeps_residual() const override { return true; }
   void commit(const Message& delivered) override;
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
   [[nodiscard]] std::span<const float> residue() const { return residue_; }
 
  protected:

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "rnn/compress/message.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/parameters.hpp"
 
 namespace rnn {
@@ -44,6 +45,14 @@ class Compressor {
   virtual void compress(std::span<const float> gradient, Message& out) = 0;
   // Tells the compressor what the receiver gets for the message compress() just produced.
   virtual void commit(const Message& delivered) { (void)delivered; }
+
+  // Checkpoints: save_state appends everything the compressor carries from push to push (residual
+  // memories, momentum, push counters, random streams) to `out`; load_state reads back what
+  // save_state wrote, into a compressor built with the same options and layout. load_state throws
+  // rnn::Error on bytes that do not fit and then leaves the compressor as it was. Stateless
+  // compressors write nothing.
+  virtual void save_state(std::vector<std::uint8_t>& out) const { (void)out; }
+  virtual void load_state(wire::Reader& in) { (void)in; }
 
   [[nodiscard]] const ParameterLayout& layout() const { return layout_; }
 

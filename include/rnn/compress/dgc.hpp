@@ -21,6 +21,8 @@ class DgcCompressor final : public TensorCompressor {
   [[nodiscard]] std::string_view name() const override { return "dgc"; }
   [[nodiscard]] bool keeps_residual() const override { return true; }
   void commit(const Message& delivered) override;
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
   // The ratio the next push will use.
   [[nodiscard]] double current_ratio() const;
   [[nodiscard]] std::span<const float> accumulation() const { return accumulation_; }

@@ -31,6 +31,10 @@ class ResidualMemory {
   void commit(const ParameterLayout& layout, const Message& delivered);
   // e, as the next compensate() will add it (an uncommitted p included).
   [[nodiscard]] std::span<const float> residual() const { return open_ ? corrected_ : residual_; }
+  // Checkpoints: the residual as the next compensate() would add it.
+  void save_state(std::vector<std::uint8_t>& out) const;
+  [[nodiscard]] std::vector<float> read_state(wire::Reader& in) const;  // checked, not yet taken
+  void take_state(std::vector<float> residual);
 
  private:
   std::vector<float> residual_;   // e
@@ -46,6 +50,8 @@ class ErrorFeedback final : public Compressor {
   void compress(std::span<const float> gradient, Message& out) override;
   void commit(const Message& delivered) override;
   [[nodiscard]] const ResidualMemory& memory() const { return memory_; }
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
 
  private:
   std::unique_ptr<Compressor> inner_;

@@ -25,6 +25,9 @@ class PushEncoder {
   [[nodiscard]] const Message& message() const { return message_; }
   [[nodiscard]] const Compressor& compressor() const { return *compressor_; }
   [[nodiscard]] const CodecOptions& codec() const { return codec_; }
+  // Checkpoints: the compressor's state (Compressor::save_state / load_state).
+  void save_state(std::vector<std::uint8_t>& out) const { compressor_->save_state(out); }
+  void load_state(wire::Reader& in) { compressor_->load_state(in); }
 
  private:
   const ParameterLayout& layout_;

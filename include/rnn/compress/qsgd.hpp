@@ -29,6 +29,8 @@ class QsgdCompressor final : public TensorCompressor {
   QsgdCompressor(const ParameterLayout& layout, std::uint32_t levels, std::uint32_t bucket, std::uint64_t seed,
                  std::uint64_t stream);
   [[nodiscard]] std::string_view name() const override { return "qsgd"; }
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
 
  protected:
   void compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) override;

@@ -13,6 +13,8 @@ class RandomKCompressor final : public TensorCompressor {
  public:
   RandomKCompressor(const ParameterLayout& layout, double ratio, std::uint64_t seed, std::uint64_t stream);
   [[nodiscard]] std::string_view name() const override { return "randomk"; }
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
 
  protected:
   void compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) override;

@@ -22,6 +22,8 @@ class TernGradCompressor final : public TensorCompressor {
   // clip: c in standard deviations, 0 = no clipping.
   TernGradCompressor(const ParameterLayout& layout, double clip, std::uint64_t seed, std::uint64_t stream);
   [[nodiscard]] std::string_view name() const override { return "terngrad"; }
+  void save_state(std::vector<std::uint8_t>& out) const override;
+  void load_state(wire::Reader& in) override;
 
  protected:
   void compress_tensor(const Segment& segment, std::span<const float> gradient, TensorBlock& out) override;

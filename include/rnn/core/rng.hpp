@@ -4,6 +4,7 @@
 // shifts another's numbers. The generator and the distributions are ours (not the standard
 // library's, whose distributions differ between implementations), so a seed reproduces a run
 // on any platform.
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -20,6 +21,10 @@ class Rng {
   float normal();                            // standard normal (Box-Muller)
   float truncated_normal(float stddev);      // normal redrawn beyond 2 stddev (TensorFlow's rule)
   double gamma(double shape);                // Gamma(shape, 1), shape > 0 (Marsaglia & Tsang 2000)
+
+  // The generator's whole state, for checkpoints: restore(state()) continues the same stream.
+  [[nodiscard]] std::array<std::uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void restore(const std::array<std::uint64_t, 4>& state);  // throws rnn::Error for the all-zero state
 
   template <typename T>
   void shuffle(std::span<T> items) {

@@ -79,6 +79,12 @@ class ParameterServer {
   [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(float learning_rate);
 
+  // Checkpoints: parameters, version and staleness history, the update rule's state, the counters.
+  // load_state reads what save_state wrote for a server of the same layout and options and throws
+  // rnn::Error on anything else.
+  void save_state(std::vector<std::uint8_t>& out) const;
+  void load_state(wire::Reader& in);
+
  private:
   const ParameterLayout& layout_;
   ServerOptions options_;

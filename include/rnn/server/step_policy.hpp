@@ -96,6 +96,10 @@ class ServerStep {
   // rule's learning rate is set to this step's before each push. nullptr: plain SGD. Not owned.
   void set_update_rule(Optimizer* rule);
 
+  // Checkpoints: version, learning rate and staleness history.
+  void save_state(std::vector<std::uint8_t>& out) const;
+  void load_state(wire::Reader& in);
+
  private:
   void reject_step(const Message& push, std::span<const float> params, std::size_t position, StepResult& result) const;
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/parameters.hpp"
 
 namespace rnn {
@@ -80,6 +81,12 @@ class Optimizer {
                               std::span<const float> gradient, float lr_scale, bool non_negative) = 0;
   // Throws unless params has this optimizer's size and every share has data.
   void check_size(std::span<float> params, std::span<const GradientShare> shares) const;
+
+  // Checkpoints: the learning rate, the step count and every per-parameter buffer (momentum,
+  // moments). load_state reads what save_state wrote for an optimizer of the same kind and size,
+  // and throws rnn::Error, changing nothing, on anything else.
+  virtual void save_state(std::vector<std::uint8_t>& out) const = 0;
+  virtual void load_state(wire::Reader& in) = 0;
 
   void set_learning_rate(float lr) { options_.learning_rate = lr; }
   [[nodiscard]] float learning_rate() const { return options_.learning_rate; }
