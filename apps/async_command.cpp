@@ -2,11 +2,14 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "option_checks.hpp"
 #include "rnn/async/runner.hpp"
+#include "rnn/compress/registry.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn::app {
@@ -28,107 +31,159 @@ std::string encodings(const AsyncOptions& o) {
   return fmt::format("{}/{}", to_string(o.codec.indices), to_string(o.codec.values));
 }
 
-// The record of one evaluation point: the run's settings, then its measurements.
-std::vector<std::pair<std::string, std::string>> fields(const EvalPoint& p) {
-  return {{"updates", fmt::format("{}", p.updates)},
-          {"virtual_seconds", fmt::format("{:.6f}", p.virtual_seconds)},
-          {"wall_seconds", fmt::format("{:.3f}", p.wall_seconds)},
-          {"ingress_bytes", fmt::format("{}", p.ingress_bytes)},
-          {"egress_bytes", fmt::format("{}", p.egress_bytes)},
-          {"test_accuracy", fmt::format("{:.6f}", p.test_accuracy)},
-          {"test_loss", fmt::format("{:.6f}", p.test_loss)},
-          {"train_loss", fmt::format("{:.6f}", p.train_loss)},
-          {"learning_rate", fmt::format("{:.6g}", p.learning_rate)},
-          {"staleness_mean", fmt::format("{:.4f}", p.staleness_mean)},
-          {"staleness_p50", fmt::format("{}", p.staleness_p50)},
-          {"staleness_p99", fmt::format("{}", p.staleness_p99)},
-          {"staleness_max", fmt::format("{}", p.staleness_max)},
-          {"tau_mean", fmt::format("{:.4f}", p.tau_mean)},
-          {"pushes_sent", fmt::format("{}", p.pushes_sent)},
-          {"pushes_applied", fmt::format("{}", p.pushes_applied)},
-          {"pushes_lost", fmt::format("{}", p.pushes_lost)},
-          {"pushes_rejected", fmt::format("{}", p.pushes_rejected)},
-          {"crashes", fmt::format("{}", p.crashes)},
-          {"departures", fmt::format("{}", p.departures)}};
-}
-
 }  // namespace
 
 void add_async_options(CLI::App& app, AsyncCli& c) {
+  using rnn::cli::FiniteRange;
+  using rnn::cli::WholeNumber;
+  constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
   const std::string g = "Asynchronous training (--trainer async)";
-  app.add_option("--mode", c.mode, "virtual: discrete-event simulation, bit-reproducible; threads: real concurrency")
+  const auto option = [&](const char* name, auto& value, const char* help) {
+    return app.add_option(name, value, help)->group(g);
+  };
+  option("--mode", c.mode,
+         "virtual: discrete-event simulation of the devices, bit-reproducible for a seed on any --threads; threads: "
+         "the workers' rounds really run concurrently on --threads threads")
       ->check(CLI::IsMember({"virtual", "threads"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--workers", c.workers, "Emulated workers")
-      ->check(CLI::Range(1, 1 << 20))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--compressor", c.compressor, "Update compressor (none = dense ASGD)")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--ratio", c.ratio, "Fraction c of each tensor a sparsifier sends")->capture_default_str()->group(g);
-  app.add_option("--staleness", c.staleness,
-                 "Server step scaling: plain, global (1/τ) or per-parameter (1/τ_i) [per-parameter for adacomp, "
-                 "plain otherwise]")
-      ->check(CLI::IsMember({"plain", "global", "per-parameter"}))
-      ->group(g);
-  app.add_option("--server-optimizer", c.server_optimizer, "Update rule at the server: sgd, momentum or adam")
+      ->capture_default_str();
+  option("--workers", c.workers, "Emulated edge workers, each with its own shard of the training set")
+      ->check(WholeNumber(1, 1U << 20U))
+      ->capture_default_str();
+  option("--compressor", c.compressor,
+         "What a worker sends: none (dense ASGD), adacomp, topk, randomk, threshold, topk-ef, dgc, adacomp-ibm, "
+         "signsgd-ef, qsgd, terngrad")
+      ->check(CLI::IsMember(rnn::compressor_names()))
+      ->capture_default_str();
+  option("--ratio", c.ratio, "Fraction c of each tensor a sparsifier sends, k = max(1, floor(c n))")
+      ->check(FiniteRange(1e-9, 1.0))
+      ->capture_default_str();
+  option("--staleness", c.staleness,
+         "Server step scaling: plain, global (1/tau, tau = updates since the fetch) or per-parameter (1/tau_i, "
+         "AdaComp) [per-parameter for adacomp, plain otherwise]")
+      ->check(CLI::IsMember({"plain", "global", "per-parameter"}));
+  option("--server-optimizer", c.server_optimizer,
+         "Update rule at the server on the staleness-scaled pushes: sgd, momentum (--server-momentum) or adam (lazy: "
+         "untouched entries keep their moments)")
       ->check(CLI::IsMember({"sgd", "momentum", "adam"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--max-updates", c.max_updates, "Stop after this many applied pushes")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--eval-every", c.eval_every, "Evaluate every N updates (0: at the end only)")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--eval-every-seconds", c.eval_every_seconds, "Evaluate every S virtual seconds instead")->group(g);
-  app.add_option("--eval-limit", c.eval_limit, "Evaluate on the first N test images (0: all)")->group(g);
-  app.add_option("--lr-decay-every", c.lr_decay_every,
-                 "Multiply the server learning rate by --lr-decay every N updates")
-      ->group(g);
-  app.add_option("--max-delay", c.max_delay, "Refuse pushes more than N updates stale")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--segment-lr", c.segment_lr, "Step multipliers by tensor name prefix, e.g. rnl=2,dense=1")->group(g);
-  app.add_option("--clip-norm", c.clip_norm, "Workers clip their gradient's l2 norm to this (0: off)")->group(g);
-  app.add_option("--shards", c.shards, "Data split: iid, classes:K or dirichlet:A")->capture_default_str()->group(g);
-  app.add_option("--speed", c.speed, "Device speed: V | uniform:LO,HI | two-class:FRAC,FACTOR | lognormal:MU,SIGMA")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--uplink", c.uplink, "Uplink Mbit/s (same forms; inf: no transfer time)")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--downlink", c.downlink, "Downlink Mbit/s (same forms)")->capture_default_str()->group(g);
-  app.add_option("--latency", c.latency, "Latency per message, ms (same forms)")->capture_default_str()->group(g);
-  app.add_option("--sample-seconds", c.sample_seconds, "Compute seconds per training sample on a speed-1 device")
-      ->group(g);
-  app.add_option("--crash-prob", c.crash_prob, "Probability that a worker crashes during a round")->group(g);
-  app.add_option("--down-time", c.down_time, "Virtual seconds a crashed worker stays down")->group(g);
-  app.add_option("--leave-prob", c.leave_prob, "Probability per round that a worker leaves for good")->group(g);
-  app.add_option("--loss-prob", c.loss_prob, "Probability that a push is lost in transit")->group(g);
-  app.add_option("--availability", c.availability, "Trace of on-intervals per worker (lines: WORKER START END)")
-      ->check(CLI::ExistingFile)
-      ->group(g);
-  app.add_option("--index-encoding", c.index_encoding, "Push indices: u32 or delta-varint")
+      ->capture_default_str();
+  option("--server-momentum", c.server_momentum, "Momentum of --server-optimizer momentum")
+      ->check(FiniteRange(1e-6, 0.999999))
+      ->capture_default_str();
+  option("--max-updates", c.max_updates, "Stop after this many pushes applied by the server")
+      ->check(WholeNumber(1, kMax))
+      ->capture_default_str();
+  option("--eval-every", c.eval_every, "Evaluate on the test set every N updates (0: at the start and end only)")
+      ->check(WholeNumber(0, kMax))
+      ->capture_default_str();
+  option("--eval-every-seconds", c.eval_every_seconds, "Virtual mode: evaluate every S virtual seconds as well")
+      ->check(FiniteRange(0.0, 1e12));
+  option("--eval-limit", c.eval_limit, "Evaluate on the first N test images (0: all)")->check(WholeNumber(0, kMax));
+  option("--lr-decay-every", c.lr_decay_every,
+         "Multiply the server learning rate by --lr-decay every N updates (0: constant)")
+      ->check(WholeNumber(0, kMax));
+  option("--max-delay", c.max_delay, "The server refuses pushes more than N updates old")
+      ->check(WholeNumber(1, 1000000))
+      ->capture_default_str();
+  option("--segment-lr", c.segment_lr,
+         "Server step multipliers by tensor name prefix, e.g. rnl=2,dense=0.5 (names as in the model summary)");
+  option("--clip-norm", c.clip_norm, "Workers clip their gradient's l2 norm to this before compressing (0: off)")
+      ->check(FiniteRange(0.0, 1e12));
+  option("--shards", c.shards, "Training data per worker: iid, classes:K (about K labels each) or dirichlet:A")
+      ->capture_default_str();
+  option("--speed", c.speed,
+         "Device compute speed, a multiple of the reference device: V | uniform:LO,HI | two-class:FRAC,FACTOR (FRAC "
+         "of the devices FACTOR times slower) | lognormal:MU,SIGMA")
+      ->capture_default_str();
+  option("--uplink", c.uplink, "Worker to server bandwidth, Mbit/s, same forms (inf: no transfer time)")
+      ->capture_default_str();
+  option("--downlink", c.downlink, "Server to worker bandwidth, Mbit/s, same forms")->capture_default_str();
+  option("--latency", c.latency, "Latency of each message, ms, same forms")->capture_default_str();
+  option("--sample-seconds", c.sample_seconds,
+         "Compute seconds per training sample on a speed-1 device [the model's single-core time on the reference "
+         "machine]")
+      ->check(FiniteRange(0.0, 1e6));
+  option("--crash-prob", c.crash_prob, "Probability that a worker crashes during a round (its push is lost)")
+      ->check(FiniteRange(0.0, 1.0));
+  option("--down-time", c.down_time, "Virtual seconds a crashed worker stays down")->check(FiniteRange(0.0, 1e12));
+  option("--leave-prob", c.leave_prob, "Probability per round that a worker leaves for good")
+      ->check(FiniteRange(0.0, 1.0));
+  option("--loss-prob", c.loss_prob, "Probability that a push is lost in transit")->check(FiniteRange(0.0, 1.0));
+  option("--availability", c.availability,
+         "Virtual mode: a trace of when each worker is on, one 'WORKER START END' interval (virtual seconds) per line")
+      ->check(CLI::ExistingFile);
+  option("--index-encoding", c.index_encoding, "Wire encoding of push indices: u32 or delta-varint")
       ->check(CLI::IsMember({"u32", "delta-varint"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--value-encoding", c.value_encoding, "Push values: f32, f16, sign or levels")
+      ->capture_default_str();
+  option("--value-encoding", c.value_encoding,
+         "Wire encoding of push values: f32, f16 (lossy), sign (lossy), levels (lossy)")
       ->check(CLI::IsMember({"f32", "f16", "sign", "levels"}))
-      ->capture_default_str()
+      ->capture_default_str();
+  option("--codec-levels", c.codec_levels, "Levels of the levels value encoding")->check(WholeNumber(1, 32767));
+  option("--threshold", c.threshold, "threshold compressor: send |g| >= h")->check(FiniteRange(0.0, 1e12));
+  option("--qsgd-levels", c.qsgd_levels, "qsgd: quantisation levels s")->check(WholeNumber(1, 32767));
+  app.add_flag("--error-feedback", c.error_feedback,
+               "Keep the unsent remainder of a sparsifier in a residual memory (needs --staleness plain, "
+               "--server-optimizer sgd and a constant learning rate)")
       ->group(g);
-  app.add_option("--codec-levels", c.codec_levels, "Levels of the levels value encoding")->group(g);
-  app.add_option("--threshold", c.threshold, "threshold compressor: send |g| >= h")->group(g);
-  app.add_option("--qsgd-levels", c.qsgd_levels, "qsgd: quantisation levels s")->group(g);
-  app.add_flag("--error-feedback", c.error_feedback, "Keep the unsent remainder of a sparsifier (residual memory)")
-      ->group(g);
-  app.add_option("--dgc-momentum", c.dgc_momentum, "dgc: momentum correction")->group(g);
-  app.add_option("--warmup-pushes", c.warmup_pushes, "dgc: pushes over which the ratio falls to --ratio")->group(g);
-  app.add_option("--dgc-clip", c.dgc_clip, "dgc: clip each tensor's l2 norm (0: off)")->group(g);
-  app.add_option("--conv-bin", c.conv_bin, "adacomp-ibm: bin length of convolution tensors")->group(g);
-  app.add_option("--dense-bin", c.dense_bin, "adacomp-ibm: bin length of other tensors")->group(g);
+  option("--dgc-momentum", c.dgc_momentum, "dgc: momentum correction")->check(FiniteRange(0.0, 0.999999));
+  option("--warmup-pushes", c.warmup_pushes, "dgc: pushes over which the ratio falls to --ratio")
+      ->check(WholeNumber(0, kMax));
+  option("--dgc-clip", c.dgc_clip, "dgc: clip each tensor's l2 norm (0: off)")->check(FiniteRange(0.0, 1e12));
+  option("--conv-bin", c.conv_bin, "adacomp-ibm: bin length of convolution tensors")->check(WholeNumber(1, 1U << 30U));
+  option("--dense-bin", c.dense_bin, "adacomp-ibm: bin length of other tensors")->check(WholeNumber(1, 1U << 30U));
+  option("--checkpoint", c.checkpoint,
+         "Write the run's whole state here (atomically) at its end, on Ctrl-C, and every --checkpoint-every updates");
+  option("--checkpoint-every", c.checkpoint_every, "Virtual mode: a checkpoint every N updates (at evaluation points)")
+      ->check(WholeNumber(0, kMax));
+  option("--resume", c.resume,
+         "Continue the run of this checkpoint (same settings; --max-updates may be larger); virtual mode resumes "
+         "bit-identically")
+      ->check(CLI::ExistingFile);
+}
+
+// The options that apply to one trainer only.
+const std::vector<std::string>& async_only_options() {
+  static const std::vector<std::string> names{"--mode",
+                                              "--workers",
+                                              "--compressor",
+                                              "--ratio",
+                                              "--staleness",
+                                              "--server-optimizer",
+                                              "--server-momentum",
+                                              "--max-updates",
+                                              "--eval-every",
+                                              "--eval-every-seconds",
+                                              "--eval-limit",
+                                              "--lr-decay-every",
+                                              "--max-delay",
+                                              "--segment-lr",
+                                              "--clip-norm",
+                                              "--shards",
+                                              "--speed",
+                                              "--uplink",
+                                              "--downlink",
+                                              "--latency",
+                                              "--sample-seconds",
+                                              "--crash-prob",
+                                              "--down-time",
+                                              "--leave-prob",
+                                              "--loss-prob",
+                                              "--availability",
+                                              "--index-encoding",
+                                              "--value-encoding",
+                                              "--codec-levels",
+                                              "--threshold",
+                                              "--qsgd-levels",
+                                              "--error-feedback",
+                                              "--dgc-momentum",
+                                              "--warmup-pushes",
+                                              "--dgc-clip",
+                                              "--conv-bin",
+                                              "--dense-bin",
+                                              "--checkpoint",
+                                              "--checkpoint-every",
+                                              "--resume"};
+  return names;
 }
 
 int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model& model, std::vector<float>& params,
@@ -153,7 +208,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.server.policy = parse_step_policy(c.staleness.value_or(c.compressor == "adacomp" ? "per-parameter" : "plain"));
   o.server.rule = parse_server_rule(c.server_optimizer);
   o.server.learning_rate = common.lr.value_or(default_async_lr(model.name()));
-  o.server.momentum = common.momentum;
+  o.server.momentum = c.server_momentum;
   o.server.max_delay = c.max_delay;
   if (!c.segment_lr.empty()) o.server.segment_multipliers = parse_segment_multipliers(c.segment_lr);
   o.lr_decay = common.lr_decay.value_or(1.0F);
@@ -176,66 +231,45 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.reliability.loss_prob = c.loss_prob;
   o.reliability.availability = c.availability;
   o.clip_norm = c.clip_norm;
+  o.checkpoint = c.checkpoint;
+  o.checkpoint_every = c.checkpoint_every;
+  o.resume = c.resume;
   o.progress = common.progress;
   o.stop = &interrupted;
   check(o);
 
-  const std::vector<std::pair<std::string, std::string>> settings{
-      {"trainer", "async"},
-      {"mode", std::string(to_string(o.mode))},
-      {"model", model.name()},
-      {"dataset", common.dataset},
-      {"workers", std::to_string(o.workers)},
-      {"batch", std::to_string(o.batch)},
-      {"compressor", o.compressor.name},
-      {"ratio", fmt::format("{}", o.compressor.ratio)},
-      {"staleness", std::string(to_string(o.server.policy))},
-      {"server_optimizer", std::string(to_string(o.server.rule))},
-      {"lr", fmt::format("{}", o.server.learning_rate)},
-      {"encoding", encodings(o)},
-      {"shards", to_string(o.shards)},
-      {"seed", std::to_string(o.seed)}};
-  std::ofstream out;
-  bool header_written = false;
-  const bool csv = !common.out.empty() && common.out.ends_with(".csv");
-  if (!common.out.empty()) {
-    out.open(common.out, std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot open for writing", common.out));
-  }
+  rnn::MetricsRecord settings;
+  settings.add("trainer", "async")
+      .add("mode", to_string(o.mode))
+      .add("model", model.name())
+      .add("dataset", common.dataset)
+      .add("workers", o.workers)
+      .add("batch", o.batch)
+      .add("compressor", o.compressor.name)
+      .add("ratio", o.compressor.ratio)
+      .add("staleness", to_string(o.server.policy))
+      .add("server_optimizer", to_string(o.server.rule))
+      .add("lr", o.server.learning_rate)
+      .add("encoding", encodings(o))
+      .add("shards", to_string(o.shards))
+      .add("seed", o.seed);
+  std::optional<rnn::MetricsWriter> metrics;
+  if (!common.out.empty()) metrics.emplace(common.out, settings);
   fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}), staleness {}, server {} lr {}, {} threads\n",
              to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio, to_string(o.server.policy),
              to_string(o.server.rule), o.server.learning_rate, o.threads);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const AsyncReport report = run_async(model, params, data, o, [&](const EvalPoint& p) {
-    fmt::print(
-        "updates {:>7}  test {:6.2f}%  loss {:.4f}  in {:9.2f} MB  stale {:.1f} (p99 {})  {:8.1f} s virtual  {:6.1f} "
-        "s\n",
-        p.updates, 100.0 * p.test_accuracy, p.test_loss, static_cast<double>(p.ingress_bytes) / 1e6, p.staleness_mean,
-        p.staleness_p99, p.virtual_seconds, p.wall_seconds);
-    std::fflush(stdout);
-    if (!out.is_open()) return;
-    const auto f = fields(p);
-    if (csv) {
-      if (!header_written) {
-        std::string header;
-        for (const auto& [k, v] : settings) header += k + ",";
-        for (std::size_t i = 0; i < f.size(); ++i) header += (i == 0 ? "" : ",") + f[i].first;
-        out << header << "\n";
-        header_written = true;
-      }
-      std::string line;
-      for (const auto& [k, v] : settings) line += v + ",";
-      for (std::size_t i = 0; i < f.size(); ++i) line += (i == 0 ? "" : ",") + f[i].second;
-      out << line << "\n";
-    } else {
-      std::string line = "{";
-      for (const auto& [k, v] : settings) line += fmt::format("\"{}\":\"{}\",", k, v);
-      for (std::size_t i = 0; i < f.size(); ++i)
-        line += fmt::format("{}\"{}\":{}", i == 0 ? "" : ",", f[i].first, f[i].second);
-      out << line << "}\n";
+    if (!p.restored) {
+      fmt::print(
+          "updates {:>7}  test {:6.2f}%  loss {:.4f}  in {:9.2f} MB  stale {:.1f} (p99 {})  {:8.1f} s virtual  {:6.1f} "
+          "s\n",
+          p.updates, 100.0 * p.test_accuracy, p.test_loss, static_cast<double>(p.ingress_bytes) / 1e6, p.staleness_mean,
+          p.staleness_p99, p.virtual_seconds, p.wall_seconds);
+      std::fflush(stdout);
     }
-    out.flush();
+    if (metrics) metrics->write(eval_record(p));
   });
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

@@ -49,6 +49,10 @@ struct AsyncCli {
   double dgc_clip = 0.0;
   std::uint32_t conv_bin = 50;
   std::uint32_t dense_bin = 500;
+  float server_momentum = 0.9F;
+  std::string checkpoint;
+  std::uint64_t checkpoint_every = 0;
+  std::string resume;
 };
 
 // What rnnl-train's other options say, for the async run.
@@ -57,7 +61,6 @@ struct AsyncCommon {
   std::optional<int> batch;
   std::optional<float> lr;
   std::optional<float> lr_decay;
-  float momentum = 0.9F;
   std::uint64_t seed = 1;
   int threads = 0;
   std::string out;
@@ -65,6 +68,8 @@ struct AsyncCommon {
 };
 
 void add_async_options(CLI::App& app, AsyncCli& cli);
+// The options add_async_options adds (they apply to --trainer async only).
+[[nodiscard]] const std::vector<std::string>& async_only_options();
 
 // Runs and reports; returns the process exit code (0, or 1 if the run diverged).
 int run_async_command(const AsyncCli& cli, const AsyncCommon& common, const Model& model, std::vector<float>& params,

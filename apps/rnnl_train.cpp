@@ -113,6 +113,19 @@ void refuse_unused_model_options(const CLI::App& app, const rnn::Model& model, c
 
 // Options that parse but cannot apply together. Each would otherwise be silently ignored.
 void check_combinations(const Cli& cli, const CLI::App& app) {
+  // Each trainer refuses the other's options rather than ignore them.
+  if (cli.trainer == "async") {
+    for (const char* option : {"--epochs", "--optimizer", "--momentum", "--eval-only"}) {
+      if (app.count(option) > 0)
+        throw CLI::ValidationError(option,
+                                   "applies to --trainer sync only (the asynchronous trainer counts updates; "
+                                   "its server takes --server-optimizer and --server-momentum)");
+    }
+  } else {
+    for (const std::string& option : rnn::app::async_only_options()) {
+      if (app.count(option) > 0) throw CLI::ValidationError(option, "applies to --trainer async only");
+    }
+  }
   if (cli.eval_only && cli.load.empty()) throw CLI::ValidationError("--eval-only", "needs --load MODEL");
   if (cli.eval_only) {
     // Evaluation writes nothing and trains nothing.
@@ -223,7 +236,6 @@ int run(const Cli& cli, const CLI::App& app) {
     common.batch = cli.batch;
     common.lr = cli.lr;
     common.lr_decay = cli.lr_decay;
-    common.momentum = cli.momentum;
     common.seed = cli.seed;
     common.threads = cli.threads;
     common.out = cli.out;

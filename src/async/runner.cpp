@@ -21,6 +21,36 @@ std::string_view to_string(AsyncMode mode) {
   return mode == AsyncMode::virtual_time ? "virtual" : "threads";
 }
 
+MetricsRecord eval_record(const EvalPoint& p) {
+  MetricsRecord r;
+  r.add("updates", p.updates)
+      .add("virtual_seconds", p.virtual_seconds)
+      .add("wall_seconds", p.wall_seconds)
+      .add("ingress_bytes", p.ingress_bytes)
+      .add("egress_bytes", p.egress_bytes)
+      .add("test_accuracy", p.test_accuracy)
+      .add("test_loss", p.test_loss)
+      .add("train_loss", p.train_loss)
+      .add("learning_rate", p.learning_rate)
+      .add("staleness_mean", p.staleness_mean)
+      .add("staleness_p50", p.staleness_p50)
+      .add("staleness_p99", p.staleness_p99)
+      .add("staleness_max", p.staleness_max)
+      .add("tau_mean", p.tau_mean)
+      .add("pushes_sent", p.pushes_sent)
+      .add("pushes_applied", p.pushes_applied)
+      .add("pushes_lost", p.pushes_lost)
+      .add("pushes_rejected", p.pushes_rejected)
+      .add("rejected_malformed", p.rejected_malformed)
+      .add("rejected_non_finite", p.rejected_non_finite)
+      .add("rejected_from_the_future", p.rejected_from_the_future)
+      .add("rejected_too_stale", p.rejected_too_stale)
+      .add("crashes", p.crashes)
+      .add("departures", p.departures)
+      .add("workers_active", p.workers_active);
+  return r;
+}
+
 std::string_view to_string(StopReason reason) {
   switch (reason) {
     case StopReason::max_updates: return "max_updates";

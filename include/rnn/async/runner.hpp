@@ -44,6 +44,7 @@
 #include "rnn/data/shards.hpp"
 #include "rnn/models/model.hpp"
 #include "rnn/server/parameter_server.hpp"
+#include "rnn/train/metrics_writer.hpp"
 
 namespace rnn {
 
@@ -124,6 +125,10 @@ struct EvalPoint {
 
 // rejected: the server refused every push for a long stretch (10 per worker in a row): the run
 // cannot make progress, and the report says why the last push was refused.
+// The record of an evaluation point in a metrics file (rnn/train/metrics_writer.hpp), with the
+// keys of EvalPoint's fields in its order (restored excepted).
+[[nodiscard]] MetricsRecord eval_record(const EvalPoint& point);
+
 enum class StopReason : std::uint8_t { max_updates, diverged, no_workers, interrupted, rejected };
 [[nodiscard]] std::string_view to_string(StopReason reason);
 
