@@ -11,6 +11,7 @@
 #include "rnn/async/runner.hpp"
 #include "rnn/compress/registry.hpp"
 #include "rnn/core/error.hpp"
+#include "rnn/models/defaults.hpp"
 
 namespace rnn::app {
 namespace {
@@ -19,12 +20,6 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void on_signal(int /*signal*/) {
   interrupted.store(true);
-}
-
-// The server learning rate when --lr is not given: plain SGD on the server, per model family.
-float default_async_lr(const std::string& model) {
-  if (model == "cnn" || model == "mlp") return 0.05F;
-  return 0.5F;
 }
 
 std::string encodings(const AsyncOptions& o) {
@@ -79,14 +74,16 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->check(FiniteRange(0.0, 1e12));
   option("--eval-limit", c.eval_limit, "Evaluate on the first N test images (0: all)")->check(WholeNumber(0, kMax));
   option("--lr-decay-every", c.lr_decay_every,
-         "Multiply the server learning rate by --lr-decay every N updates (0: constant)")
+         "Multiply the server learning rate by --lr-decay every N updates (0: constant) [20000]")
       ->check(WholeNumber(0, kMax));
   option("--max-delay", c.max_delay, "The server refuses pushes more than N updates old")
       ->check(WholeNumber(1, 1000000))
       ->capture_default_str();
   option("--segment-lr", c.segment_lr,
          "Server step multipliers by tensor name prefix, e.g. rnl=2,dense=0.5 (names as in the model summary)");
-  option("--clip-norm", c.clip_norm, "Workers clip their gradient's l2 norm to this before compressing (0: off)")
+  option("--clip-norm", c.clip_norm,
+         "Workers clip their gradient's l2 norm to this before compressing (0: off) [1 with --staleness plain, else "
+         "off]")
       ->check(FiniteRange(0.0, 1e12));
   option("--shards", c.shards, "Training data per worker: iid, classes:K (about K labels each) or dirichlet:A")
       ->capture_default_str();
@@ -186,12 +183,27 @@ const std::vector<std::string>& async_only_options() {
   return names;
 }
 
+namespace {
+
+// An option's value that the library refuses is a command-line error (exit 2), named by option.
+template <typename F>
+auto parsed(std::string_view option, F&& parse) {
+  try {
+    return parse();
+  } catch (const rnn::Error& e) {
+    throw rnn::cli::UsageError(option, e.what());
+  }
+}
+
+}  // namespace
+
 int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model& model, std::vector<float>& params,
                       const DatasetPair& data) {
   AsyncOptions o;
   o.mode = parse_async_mode(c.mode);
   o.workers = c.workers;
-  o.batch = common.batch.value_or(10);
+  const rnn::AsyncDefaults defaults = rnn::async_defaults(model.name());
+  o.batch = common.batch.value_or(defaults.batch);
   o.compressor.name = c.compressor;
   o.compressor.ratio = c.ratio;
   o.compressor.threshold = c.threshold;
@@ -207,36 +219,41 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.codec.levels = c.codec_levels;
   o.server.policy = parse_step_policy(c.staleness.value_or(c.compressor == "adacomp" ? "per-parameter" : "plain"));
   o.server.rule = parse_server_rule(c.server_optimizer);
-  o.server.learning_rate = common.lr.value_or(default_async_lr(model.name()));
+  const bool scaled = o.server.policy != StepPolicy::plain;
+  o.server.learning_rate = common.lr.value_or(scaled ? defaults.scaled_learning_rate : defaults.plain_learning_rate);
   o.server.momentum = c.server_momentum;
   o.server.max_delay = c.max_delay;
-  if (!c.segment_lr.empty()) o.server.segment_multipliers = parse_segment_multipliers(c.segment_lr);
-  o.lr_decay = common.lr_decay.value_or(1.0F);
-  o.lr_decay_every = c.lr_decay_every;
+  if (!c.segment_lr.empty())
+    o.server.segment_multipliers = parsed("--segment-lr", [&] { return parse_segment_multipliers(c.segment_lr); });
+  o.lr_decay = common.lr_decay.value_or(defaults.lr_decay);
+  o.lr_decay_every = c.lr_decay_every.value_or(defaults.lr_decay_every);
   o.max_updates = c.max_updates;
   o.eval_every = c.eval_every;
   o.eval_every_seconds = c.eval_every_seconds;
   o.eval_limit = c.eval_limit;
   o.threads = static_cast<std::size_t>(common.threads);
   o.seed = common.seed;
-  o.shards = parse_shard_plan(c.shards);
-  o.devices.speed = parse_distribution(c.speed, DeviceProperty::speed);
-  o.devices.uplink = parse_distribution(c.uplink, DeviceProperty::uplink);
-  o.devices.downlink = parse_distribution(c.downlink, DeviceProperty::downlink);
-  o.devices.latency = parse_distribution(c.latency, DeviceProperty::latency);
-  if (c.sample_seconds) o.devices.sample_seconds = *c.sample_seconds;
+  o.shards = parsed("--shards", [&] { return parse_shard_plan(c.shards); });
+  o.devices.speed = parsed("--speed", [&] { return parse_distribution(c.speed, DeviceProperty::speed); });
+  o.devices.uplink = parsed("--uplink", [&] { return parse_distribution(c.uplink, DeviceProperty::uplink); });
+  o.devices.downlink = parsed("--downlink", [&] { return parse_distribution(c.downlink, DeviceProperty::downlink); });
+  o.devices.latency = parsed("--latency", [&] { return parse_distribution(c.latency, DeviceProperty::latency); });
+  o.devices.sample_seconds = c.sample_seconds.value_or(defaults.sample_seconds);
   o.reliability.crash_prob = c.crash_prob;
   o.reliability.down_time = c.down_time;
   o.reliability.leave_prob = c.leave_prob;
   o.reliability.loss_prob = c.loss_prob;
   o.reliability.availability = c.availability;
-  o.clip_norm = c.clip_norm;
+  o.clip_norm = c.clip_norm.value_or(scaled ? 0.0F : defaults.plain_clip_norm);
   o.checkpoint = c.checkpoint;
   o.checkpoint_every = c.checkpoint_every;
   o.resume = c.resume;
   o.progress = common.progress;
   o.stop = &interrupted;
-  check(o);
+  parsed("options", [&] {
+    check(o);
+    return 0;
+  });
 
   rnn::MetricsRecord settings;
   settings.add("trainer", "async")

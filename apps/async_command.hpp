@@ -23,10 +23,10 @@ struct AsyncCli {
   std::uint64_t eval_every = 1000;
   double eval_every_seconds = 0.0;
   std::size_t eval_limit = 0;
-  std::uint64_t lr_decay_every = 0;
+  std::optional<std::uint64_t> lr_decay_every;
   std::size_t max_delay = 10000;
   std::string segment_lr;
-  float clip_norm = 0.0F;
+  std::optional<float> clip_norm;
   std::string shards = "iid";
   std::string speed = "1";
   std::string uplink = "10";

@@ -15,12 +15,22 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/format.h>
 
 namespace rnn::cli {
+
+// A command line that parses but asks for something that cannot apply (an option the model has
+// no use for, a malformed distribution or shard spec): exit code 2, like a parse error.
+class UsageError : public std::runtime_error {
+ public:
+  UsageError(std::string_view option, std::string_view problem)
+      : std::runtime_error(fmt::format("{}: {}", option, problem)) {}
+};
 
 inline CLI::Validator FiniteRange(double lo, double hi) {
   const std::string range = fmt::format("[{}, {}]", lo, hi);

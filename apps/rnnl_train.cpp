@@ -60,21 +60,19 @@ struct Cli {
   rnn::app::AsyncCli async;
 };
 
-// A command line that parses but asks for something that cannot apply (an option the model has
-// no use for): exit code 2, like a parse error.
-class UsageError : public std::runtime_error {
- public:
-  UsageError(std::string_view option, std::string_view problem)
-      : std::runtime_error(fmt::format("{}: {}", option, problem)) {}
-};
+using rnn::cli::UsageError;
 
 // "32 for cnn; 128 otherwise": a per-model default (rnn/models/defaults.hpp) for --help, so the
 // help text cannot drift from the values used.
-template <typename T>
-std::string per_model_default(T rnn::TrainingDefaults::*field) {
+template <typename Defaults, typename T>
+std::string per_model_default(T Defaults::*field) {
   std::map<std::string, std::vector<std::string>> models_by_value;
   for (const std::string& name : rnn::model_names()) {
-    models_by_value[fmt::format("{}", rnn::training_defaults(name).*field)].push_back(name);
+    if constexpr (std::is_same_v<Defaults, rnn::AsyncDefaults>) {
+      models_by_value[fmt::format("{}", rnn::async_defaults(name).*field)].push_back(name);
+    } else {
+      models_by_value[fmt::format("{}", rnn::training_defaults(name).*field)].push_back(name);
+    }
   }
   const auto most_common =
       std::max_element(models_by_value.begin(), models_by_value.end(),
@@ -198,7 +196,8 @@ int run(const Cli& cli, const CLI::App& app) {
     if (cli.dropout) model_options.dropout = *cli.dropout;
     model_options.rnl.init = cli.rnl_init == "keras" ? rnn::RnlInit::keras_uniform : rnn::RnlInit::scaled_uniform;
     model_options.rnl.gain = cli.rnl_gain;
-    model_options.seed_init = cli.seed_init;
+    // The asynchronous trainer starts the seed CNN from the seed paper's initialisation.
+    model_options.seed_init = cli.seed_init || (cli.trainer == "async" && rnn::async_defaults(cli.model).seed_init);
     model_options.seed = cli.seed;
     model = rnn::make_model(cli.model, model_options);
     refuse_unused_model_options(app, *model, model_options);
@@ -325,18 +324,25 @@ int main(int argc, char** argv) {
                  "Folder with the four IDX files (raw or .gz); default: $RNNL_DATA_DIR/<dataset>, ./data/<dataset>, "
                  "the source tree's data/<dataset>, /usr/share/datasets/fashion-mnist");
   app.add_option("--epochs", cli.epochs, "Training epochs")->check(WholeNumber(0, 100000))->capture_default_str();
-  app.add_option("--batch", cli.batch, "Mini-batch size (default: " + per_model_default(&TrainingDefaults::batch) + ")")
+  app.add_option("--batch", cli.batch,
+                 "Mini-batch size (default: " + per_model_default(&TrainingDefaults::batch) +
+                     "; async: " + per_model_default(&rnn::AsyncDefaults::batch) + ")")
       ->check(WholeNumber(1, 1 << 20));
   app.add_option("--optimizer", cli.optimizer, "sgd (with --momentum), adam or rmsprop")
       ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}))
       ->capture_default_str();
   app.add_option("--lr", cli.lr,
                  "Learning rate (default with adam or rmsprop: " + per_model_default(&TrainingDefaults::learning_rate) +
-                     "; with sgd: " + per_model_default(&TrainingDefaults::sgd_learning_rate) + ")")
+                     "; with sgd: " + per_model_default(&TrainingDefaults::sgd_learning_rate) +
+                     "; async, the server's step with staleness scaling: " +
+                     per_model_default(&rnn::AsyncDefaults::scaled_learning_rate) +
+                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::plain_learning_rate) + ")")
       ->check(FiniteRange(1e-9, 1e3));
   app.add_option("--lr-decay", cli.lr_decay,
                  "Learning-rate multiplier applied after each epoch (default: " +
-                     per_model_default(&TrainingDefaults::lr_decay) + ")")
+                     per_model_default(&TrainingDefaults::lr_decay) + "); async: every --lr-decay-every updates " +
+                     "(default " + per_model_default(&rnn::AsyncDefaults::lr_decay) + " every " +
+                     per_model_default(&rnn::AsyncDefaults::lr_decay_every) + ")")
       ->check(FiniteRange(1e-6, 1.0));
   app.add_option("--momentum", cli.momentum, "SGD momentum (0: plain SGD); only with --optimizer sgd")
       ->check(FiniteRange(0.0, 0.999999))

@@ -32,6 +32,32 @@ TrainingDefaults training_defaults(std::string_view model) {
   return d;
 }
 
+AsyncDefaults async_defaults(std::string_view model) {
+  (void)training_defaults(model);  // refuses unknown names
+  AsyncDefaults d;
+  // Single-core time per training sample at batch 10 (rnnl_bench_async's Gradient benchmark on the
+  // CI machine type): the reference device's compute in virtual time.
+  if (model == "cnn") {
+    d.seed_init = true;  // the seed paper's truncated normal σ = 0.1, biases 0.1
+    d.sample_seconds = 4e-4;
+  } else if (model == "cnn_rnl") {
+    d.sample_seconds = 4e-4;
+  } else if (model == "rnl_deep" || model == "rnl_hybrid") {
+    // RNL gradients are about ten times smaller than a ReLU layer's; plain SGD on them wants a
+    // step near 1 (not tuned for the asynchronous setting).
+    d.scaled_learning_rate = 0.5F;
+    d.plain_learning_rate = 0.1F;
+    d.sample_seconds = 8e-5;
+  } else if (model == "gelenbe_ff") {
+    d.scaled_learning_rate = 0.5F;
+    d.plain_learning_rate = 0.1F;
+    d.sample_seconds = 3e-5;
+  } else {
+    d.sample_seconds = model == "mlp" ? 5e-5 : 4e-5;
+  }
+  return d;
+}
+
 ModelOptions default_model_options(std::string_view model) {
   const TrainingDefaults d = training_defaults(model);
   ModelOptions options;

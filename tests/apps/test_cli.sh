@@ -197,5 +197,35 @@ expect_error 1 "diverged" -- "$train" --model mlp --data-dir "$work/data" --epoc
 [ "$(cat "$work/outputs/keep.jsonl")" = earlier ] || fail "an existing --out file was emptied before the first record"
 ls -A "$work/outputs" | grep -q '\.tmp' && fail "temporary files left behind: $(outputs)"
 
+# The asynchronous trainer: a short virtual-time run with metrics and a checkpoint, then a resumed
+# run that continues it; each trainer refuses the other's options; bad values name the option.
+"$train" --trainer async --model mlp --data-dir "$work/data" --workers 4 --max-updates 20 --eval-every 10 --threads 2 \
+  --no-progress --out "$work/async.jsonl" --checkpoint "$work/async.ckpt" >"$work/arun" 2>&1 ||
+  { fail "async run failed"; cat "$work/arun"; }
+[ "$(wc -l <"$work/async.jsonl")" -eq 3 ] || fail "async metrics should have 3 records (updates 0, 10, 20)"
+for key in updates virtual_seconds wall_seconds ingress_bytes egress_bytes test_accuracy test_loss staleness_mean \
+  staleness_p50 staleness_p99 staleness_max pushes_sent pushes_applied pushes_lost pushes_rejected; do
+  grep -q "\"$key\":" "$work/async.jsonl" || fail "async metrics lack $key"
+done
+grep -q "summary:" "$work/arun" || fail "no async summary line"
+"$train" --trainer async --model mlp --data-dir "$work/data" --workers 4 --max-updates 30 --eval-every 10 --threads 1 \
+  --no-progress --out "$work/resumed.jsonl" --resume "$work/async.ckpt" >"$work/aresume" 2>&1 ||
+  { fail "resumed async run failed"; cat "$work/aresume"; }
+[ "$(wc -l <"$work/resumed.jsonl")" -eq 4 ] || fail "the resumed run's metrics should hold 4 records"
+[ "$(head -n 3 "$work/resumed.jsonl" | sed 's/"wall_seconds":[^,]*,//')" = \
+  "$(sed 's/"wall_seconds":[^,]*,//' "$work/async.jsonl")" ] || fail "the resumed run does not repeat the records it continues"
+expect_error 2 "applies to --trainer async only" -- "$train" --model mlp --data-dir "$work/data" --workers 5
+expect_error 2 "applies to --trainer sync only" -- "$train" --trainer async --model mlp --data-dir "$work/data" --epochs 2
+expect_error 2 "\-\-ratio" -- "$train" --trainer async --model mlp --data-dir "$work/data" --ratio nan
+expect_error 2 "\-\-shards" -- "$train" --trainer async --model mlp --data-dir "$work/data" --shards classes:0
+expect_error 2 "\-\-speed" -- "$train" --trainer async --model mlp --data-dir "$work/data" --speed two-class:2,3
+expect_error 2 "\-\-workers" -- "$train" --trainer async --model mlp --data-dir "$work/data" --workers 0
+echo garbage >"$work/bad.ckpt"
+expect_error 1 "bad.ckpt" -- "$train" --trainer async --model mlp --data-dir "$work/data" --resume "$work/bad.ckpt"
+expect_error 1 "workers" -- "$train" --trainer async --model mlp --data-dir "$work/data" --workers 5 \
+  --resume "$work/async.ckpt"
+expect_error 1 "residual" -- "$train" --trainer async --model mlp --data-dir "$work/data" --compressor topk-ef \
+  --staleness per-parameter --max-updates 5
+
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -16,6 +16,7 @@
 //
 // Plain SGD gets 0.1 for every model; it was not tuned per model (RNL stacks are reported to
 // want a step near 1 with SGD).
+#include <cstdint>
 #include <string_view>
 
 #include "rnn/models/registry.hpp"
@@ -36,5 +37,25 @@ struct TrainingDefaults {
 
 // ModelOptions{} with the model's default dropout and output scale filled in.
 [[nodiscard]] ModelOptions default_model_options(std::string_view model);
+
+// What the asynchronous trainer (rnn/async/runner.hpp) starts from for a model: the settings of
+// AdaComp's released experiment (100 workers, batch 10, c = 0.01) with a server learning rate and
+// schedule measured in virtual time on MNIST (README, "Asynchronous training"). The authors'
+// α = 0.1 diverges within a thousand updates here (cnn, adacomp, per-parameter staleness): 0.05,
+// halved after 20 000 updates, reaches 98.7 % at 40 000. A plain step (dense ASGD, Comp-ASGD)
+// applies every stale push at full weight and needs a smaller rate and clipped gradients.
+struct AsyncDefaults {
+  float scaled_learning_rate = 0.05F;    // server SGD step with staleness scaling (global, per-parameter)
+  float plain_learning_rate = 0.01F;     // server SGD step with the plain policy
+  float lr_decay = 0.5F;                 // the server learning rate is multiplied by this …
+  std::uint64_t lr_decay_every = 20000;  // … every this many updates
+  float plain_clip_norm = 1.0F;          // workers' gradient l2 clipping with the plain policy (0: off)
+  bool seed_init = false;                // ModelOptions::seed_init: AdaComp's initialisation
+  int batch = 10;
+  double sample_seconds = 1e-3;  // compute per training sample of the reference device (one core)
+};
+
+// The asynchronous defaults of a model in model_names(); throws rnn::Error for any other name.
+[[nodiscard]] AsyncDefaults async_defaults(std::string_view model);
 
 }  // namespace rnn
