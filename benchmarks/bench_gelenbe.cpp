@@ -1,19 +1,25 @@
 // Gelenbe's recurrent RNN: one learning step for one pattern (steady state + exact gradient of
-// all 2n² weights), single thread, over n = 16 … 512. All three are O(n³):
-//   Adjoint            one LU solve, z = (I − W)⁻¹ e, then O(n²) outer products (rnn-math.md §1.2)
-//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly, then for every weight the
-//                      vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse) and its dot
-//                      product with e
+// all 2n² weights), single thread, over n = 16 … 512. All but the last are O(n³):
+//   Adjoint            one LU solve, z = (I − W)⁻¹ e, then O(n²) outer products (recurrent.hpp),
+//                      the LU by DenseLu's automatic back end (dense_lu.hpp)
+//   AdjointLapackLu    the same with OpenBLAS's LAPACK for the LU (registered when the library
+//                      has it): the comparison behind the automatic choice
+//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly (same LU), then for every
+//                      weight the vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse)
+//                      and its dot product with e
 //   InverseTimesError  the adjoint's algebra with z from an explicit inverse: isolates the gain
 //                      of solving over inverting
-// and, as issue 3 words the form to avoid ("an inverse times n² vectors"):
-//   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse: O(n⁴), to n = 256
+//   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse, n² vector-matrix
+//                      products: O(n⁴), to n = 256
 // Complexity fits (oNCubed) are printed for the O(n³) forms.
-// Run: build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
+// Run: OMP_NUM_THREADS=1 build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
 #include <benchmark/benchmark.h>
 
-#include <Eigen/LU>
+#include <omp.h>
 
+#include <Eigen/Core>
+
+#include "rnn/gelenbe/dense_lu.hpp"
 #include "rnn/gelenbe/recurrent.hpp"
 
 namespace {
@@ -24,8 +30,8 @@ struct Setup {
   rnn::VectorD outputs;
 };
 
-Setup make_setup(Eigen::Index n) {
-  Setup s{rnn::RecurrentRnn(n), {}, rnn::VectorD::Zero(n)};
+Setup make_setup(Eigen::Index n, rnn::LuBackend backend = rnn::LuBackend::automatic) {
+  Setup s{rnn::RecurrentRnn(n, {.linear_solver = backend}), {}, rnn::VectorD::Zero(n)};
   s.network.randomise(1, 1.0 / static_cast<double>(n));
   s.pattern.excitatory = rnn::VectorD::Constant(n, 0.3);
   s.pattern.inhibitory = rnn::VectorD::Constant(n, 0.1);
@@ -39,8 +45,8 @@ rnn::VectorD loss_gradient(const Setup& s, const rnn::SteadyState& state) {
 }
 
 // One learning step through the library's own gradient for the given form.
-void learning_step(benchmark::State& st, rnn::GradientForm form) {
-  const auto s = make_setup(st.range(0));
+void learning_step(benchmark::State& st, rnn::GradientForm form, rnn::LuBackend backend = rnn::LuBackend::automatic) {
+  const auto s = make_setup(st.range(0), backend);
   rnn::RecurrentGradient g;
   for (auto _ : st) {
     g.resize(st.range(0));
@@ -57,8 +63,22 @@ void learning_step(benchmark::State& st, rnn::GradientForm form) {
 void BM_Adjoint(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::adjoint);
 }
+void BM_AdjointLapackLu(benchmark::State& st) {
+  learning_step(st, rnn::GradientForm::adjoint, rnn::LuBackend::lapack);
+}
 void BM_ExplicitInverse(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::explicit_inverse);
+}
+
+// A⁻¹ through DenseLu in padded storage, as the library inverts I − W.
+rnn::MatrixD inverse_of(const rnn::MatrixD& a) {
+  const Eigen::Index n = a.rows();
+  rnn::MatrixD factors(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD inverse(rnn::DenseLu::padded_rows(n), n);
+  factors.topRows(n) = a;
+  const rnn::DenseLu lu(factors.topRows(n));
+  lu.invert(inverse.topRows(n));
+  return inverse.topRows(n);
 }
 
 rnn::MatrixD identity_minus_w(const Setup& s, const rnn::SteadyState& state) {
@@ -77,7 +97,7 @@ void BM_InverseTimesVectors(benchmark::State& st) {
   rnn::RowVectorD gamma(n);
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    const rnn::MatrixD inverse = identity_minus_w(s, state).inverse();
+    const rnn::MatrixD inverse = inverse_of(identity_minus_w(s, state));
     const rnn::VectorD e = loss_gradient(s, state);
     const rnn::VectorD& q = state.q;
     const rnn::VectorD& d = state.denominator;
@@ -103,7 +123,7 @@ void BM_InverseTimesError(benchmark::State& st) {
   const auto s = make_setup(st.range(0));
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    const rnn::VectorD z = identity_minus_w(s, state).inverse() * loss_gradient(s, state);
+    const rnn::VectorD z = inverse_of(identity_minus_w(s, state)) * loss_gradient(s, state);
     const rnn::VectorD zt = z.cwiseQuotient(state.denominator);
     const rnn::VectorD qz = state.q.cwiseProduct(zt);
     rnn::MatrixD gp = state.q * zt.transpose();
@@ -136,7 +156,17 @@ BENCHMARK(BM_ExplicitInverse)
 }  // namespace
 
 int main(int argc, char** argv) {
-  Eigen::setNbThreads(1);  // every form on one thread, whatever OMP_NUM_THREADS says
+  // Every form on one thread, whatever OMP_NUM_THREADS says: Eigen's products and OpenBLAS's
+  // OpenMP flavour (which follows omp_get_max_threads()).
+  Eigen::setNbThreads(1);
+  omp_set_num_threads(1);
+  if (rnn::lapack_available()) {
+    benchmark::RegisterBenchmark("BM_AdjointLapackLu", BM_AdjointLapackLu)
+        ->RangeMultiplier(2)
+        ->Range(16, 512)
+        ->Unit(benchmark::kMillisecond)
+        ->Complexity(benchmark::oNCubed);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -20,12 +20,15 @@
 // rates). The 1993 paper's own form inverts I − W and builds, for every weight, the vector
 // ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (γ has two non-zeros, so two rows of the inverse: O(n) per
 // weight, O(n³) in all, with a larger constant); it is kept as the reference the tests compare
-// against (add_gradient_explicit_inverse).
+// against (add_gradient_explicit_inverse). Both factorise I − W with DenseLu (dense_lu.hpp) in
+// padded per-thread storage, through the back end options.linear_solver names.
 // Double precision throughout: n is small and the LU solve wants it.
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "rnn/gelenbe/dense_lu.hpp"
 
 namespace rnn {
 
@@ -38,6 +41,7 @@ struct RecurrentOptions {
   int max_iterations = 10000;      // then: rnn::Error with the residual
   bool rates_from_weights = true;  // r_i = Σ_j w⁺(i,j) + w⁻(i,j); false: the network's fixed `rates`
   double min_denominator = 1e-12;  // floor of D_i; a unit at the floor passes no gradient
+  LuBackend linear_solver = LuBackend::automatic;  // factorisation of I − W (lapack needs RNNL_BLAS)
 };
 
 struct SteadyState {
@@ -68,6 +72,7 @@ enum class GradientForm : std::uint8_t { adjoint, explicit_inverse };
 
 class RecurrentRnn {
  public:
+  // Throws rnn::Error on invalid options, or options.linear_solver = lapack without OpenBLAS.
   explicit RecurrentRnn(Eigen::Index n, RecurrentOptions options = {});
 
   [[nodiscard]] Eigen::Index size() const { return w_plus.rows(); }
@@ -92,9 +97,9 @@ class RecurrentRnn {
   VectorD rates;  // used when options().rates_from_weights is false
 
  private:
-  // Writes I − W at `state` into `a`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero
-  // columns for units that pass no gradient; checks that `state` and `e` fit this network.
-  void identity_minus_w(const SteadyState& state, const VectorD& e, MatrixD& a) const;
+  // Writes I − W at `state` into `a` (n × n), with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and
+  // zero columns for units that pass no gradient; checks that `state` and `e` fit this network.
+  void identity_minus_w(const SteadyState& state, const VectorD& e, StridedMatrixRef a) const;
   // solve() once the weights are checked and the firing rates r computed: a batch of patterns
   // shares them (loss_and_gradient), so they are not re-derived for every pattern.
   [[nodiscard]] SteadyState solve_with_rates(const VectorD& excitatory, const VectorD& inhibitory,
