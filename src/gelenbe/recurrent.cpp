@@ -53,7 +53,10 @@ RecurrentRnn::RecurrentRnn(Eigen::Index n, RecurrentOptions options)
 
 VectorD RecurrentRnn::firing_rates() const {
   if (!options_.rates_from_weights) return rates;
-  return (w_plus + w_minus).rowwise().sum();
+  // r_i sums row i; column by column, the matrices are read in their storage order.
+  VectorD r = VectorD::Zero(size());
+  for (Eigen::Index j = 0; j < size(); ++j) r += w_plus.col(j) + w_minus.col(j);
+  return r;
 }
 
 void RecurrentRnn::randomise(std::uint64_t seed, double scale) {
@@ -166,11 +169,12 @@ void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD&
   if (!z.allFinite()) singular_error();
   const VectorD zt = scaled_adjoint(s, z);
   const VectorD qz = s.q.cwiseProduct(zt);
-  out.w_plus.noalias() += s.q * zt.transpose();
-  out.w_minus.noalias() -= s.q * qz.transpose();
-  if (options_.rates_from_weights) {
-    out.w_plus.colwise() -= qz;
-    out.w_minus.colwise() -= qz;
+  // Column v: ∂E/∂w⁺(·,v) = q z̃_v − q∘z̃ and ∂E/∂w⁻(·,v) = −q q_v z̃_v − q∘z̃ (the second terms
+  // only with rates from weights), each matrix written in one pass.
+  const VectorD rate_term = options_.rates_from_weights ? qz : VectorD::Zero(size());
+  for (Eigen::Index v = 0; v < size(); ++v) {
+    out.w_plus.col(v) += zt[v] * s.q - rate_term;
+    out.w_minus.col(v) -= qz[v] * s.q + rate_term;
   }
 }
 
