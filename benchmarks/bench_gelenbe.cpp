@@ -1,17 +1,19 @@
 // Gelenbe's recurrent RNN: one learning step for one pattern (steady state + exact gradient of
-// all 2n² weights), single thread, over n = 16 … 512. All but the last are O(n³):
-//   Adjoint            one LU solve, z = (I − W)⁻¹ e, then O(n²) outer products (recurrent.hpp),
-//                      the LU by DenseLu's automatic back end (dense_lu.hpp)
+// all 2n² weights), single thread, over n = 16 … 512:
+//   Adjoint            the library's adjoint step (recurrent.hpp): (I − W) z = e by iterating
+//                      z ← e + W z from n = 128 on (LU if that does not settle), then O(n²)
+//                      outer products
+//   AdjointLu          the same with the LU at every size (adjoint_iterations = 0): O(n³)
 //   AdjointLapackLu    the same with OpenBLAS's LAPACK for the LU (registered when the library
-//                      has it): the comparison behind the automatic choice
-//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly (same LU), then for every
+//                      has it): the comparison behind DenseLu's automatic back end
+//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly (the same LU), then for every
 //                      weight the vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse)
-//                      and its dot product with e
+//                      and its dot product with e: O(n³)
 //   InverseTimesError  the adjoint's algebra with z from an explicit inverse: isolates the gain
 //                      of solving over inverting
 //   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse, n² vector-matrix
 //                      products: O(n⁴), to n = 256
-// Complexity fits (oNCubed) are printed for the O(n³) forms.
+// Complexity fits (oNCubed) are printed for the LU-based forms.
 // Run: OMP_NUM_THREADS=1 build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
 #include <benchmark/benchmark.h>
 
@@ -30,8 +32,8 @@ struct Setup {
   rnn::VectorD outputs;
 };
 
-Setup make_setup(Eigen::Index n, rnn::LuBackend backend = rnn::LuBackend::automatic) {
-  Setup s{rnn::RecurrentRnn(n, {.linear_solver = backend}), {}, rnn::VectorD::Zero(n)};
+Setup make_setup(Eigen::Index n, const rnn::RecurrentOptions& options = {}) {
+  Setup s{rnn::RecurrentRnn(n, options), {}, rnn::VectorD::Zero(n)};
   s.network.randomise(1, 1.0 / static_cast<double>(n));
   s.pattern.excitatory = rnn::VectorD::Constant(n, 0.3);
   s.pattern.inhibitory = rnn::VectorD::Constant(n, 0.1);
@@ -45,8 +47,8 @@ rnn::VectorD loss_gradient(const Setup& s, const rnn::SteadyState& state) {
 }
 
 // One learning step through the library's own gradient for the given form.
-void learning_step(benchmark::State& st, rnn::GradientForm form, rnn::LuBackend backend = rnn::LuBackend::automatic) {
-  const auto s = make_setup(st.range(0), backend);
+void learning_step(benchmark::State& st, rnn::GradientForm form, const rnn::RecurrentOptions& options = {}) {
+  const auto s = make_setup(st.range(0), options);
   rnn::RecurrentGradient g;
   for (auto _ : st) {
     g.resize(st.range(0));
@@ -63,8 +65,11 @@ void learning_step(benchmark::State& st, rnn::GradientForm form, rnn::LuBackend 
 void BM_Adjoint(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::adjoint);
 }
+void BM_AdjointLu(benchmark::State& st) {
+  learning_step(st, rnn::GradientForm::adjoint, {.adjoint_iterations = 0});
+}
 void BM_AdjointLapackLu(benchmark::State& st) {
-  learning_step(st, rnn::GradientForm::adjoint, rnn::LuBackend::lapack);
+  learning_step(st, rnn::GradientForm::adjoint, {.linear_solver = rnn::LuBackend::lapack, .adjoint_iterations = 0});
 }
 void BM_ExplicitInverse(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::explicit_inverse);
@@ -136,7 +141,8 @@ void BM_InverseTimesError(benchmark::State& st) {
   st.SetComplexityN(st.range(0));
 }
 
-BENCHMARK(BM_Adjoint)
+BENCHMARK(BM_Adjoint)->RangeMultiplier(2)->Range(16, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AdjointLu)
     ->RangeMultiplier(2)
     ->Range(16, 512)
     ->Unit(benchmark::kMillisecond)

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <limits>
 
 #include "rnn/core/error.hpp"
 #include "rnn/core/rng.hpp"
@@ -45,8 +46,10 @@ VectorD scaled_adjoint(const SteadyState& s, const VectorD& z) {
 RecurrentRnn::RecurrentRnn(Eigen::Index n, RecurrentOptions options)
     : w_plus(MatrixD::Zero(n, n)), w_minus(MatrixD::Zero(n, n)), rates(VectorD::Zero(n)), options_(options) {
   if (n < 1) throw Error("a recurrent RNN needs at least one neuron");
-  if (!(options_.tolerance > 0.0) || options_.max_iterations < 1 || !(options_.min_denominator > 0.0))
-    throw Error("recurrent RNN options: tolerance and min_denominator must be > 0, max_iterations ≥ 1");
+  if (!(options_.tolerance > 0.0) || options_.max_iterations < 1 || !(options_.min_denominator > 0.0) ||
+      options_.adjoint_iterations < 0)
+    throw Error(
+        "recurrent RNN options: tolerance and min_denominator must be > 0, max_iterations ≥ 1, adjoint_iterations ≥ 0");
   if (options_.linear_solver == LuBackend::lapack && !lapack_available())
     throw Error("recurrent RNN options: linear_solver 'lapack' needs a library built with RNNL_BLAS=ON (OpenBLAS)");
 }
@@ -155,6 +158,40 @@ StridedMatrixRef scratch_matrix(Eigen::Index n, std::size_t slot) {
   throw Error("I − W is singular at this steady state: the gradient is undefined");
 }
 
+// Below this size the LU costs no more than a few iteration steps: the adjoint always factorises.
+constexpr Eigen::Index kIterateFromSize = 128;
+
+// Solves (I − W) z = e by z ← z + (e − (I − W) z) from z = e, i.e. z_{k+1} = e + W z_k, the
+// partial sums of Σ_k W^k e. W is the transpose of the Jacobian of the steady-state map
+// q ↦ N(q) / D(q) at q, so this converges wherever the fixed-point iteration that found q
+// converges locally, and at its rate, for one n × n matrix-vector product per step. Stops when
+// the residual reaches rounding level. Returns false (the caller factorises instead) once
+// `budget` steps are spent, or earlier, from the fourth step on, when the residual's mean rate of
+// decrease is not below 1 or predicts more steps than the budget.
+bool solve_by_iteration(const StridedMatrixRef& a, const VectorD& e, int budget, VectorD& z) {
+  constexpr double kRoundingLevel = 8 * std::numeric_limits<double>::epsilon();
+  constexpr int kStepsBeforePredicting = 4;
+  const double e_norm = e.cwiseAbs().maxCoeff();
+  z = e;
+  VectorD r(e.size());
+  double first = 0.0;
+  for (int k = 1; k <= budget; ++k) {
+    r.noalias() = e - a * z;
+    const double residual = r.cwiseAbs().maxCoeff();
+    z += r;
+    const double target = kRoundingLevel * (e_norm + z.cwiseAbs().maxCoeff());
+    if (residual <= target) return true;
+    if (!std::isfinite(residual)) return false;
+    if (k == 1) first = residual;
+    if (k >= kStepsBeforePredicting) {
+      // The mean rate so far (single steps can grow while the iteration settles).
+      const double rate = std::pow(residual / first, 1.0 / (k - 1));
+      if (!(rate < 1.0) || k + std::log(target / residual) / std::log(rate) > budget) return false;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const {
@@ -162,10 +199,15 @@ void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD&
   StridedMatrixRef a = scratch_matrix(size(), 0);
   identity_minus_w(s, e, a);
   prepare(out, size());
-  const DenseLu lu(a, options_.linear_solver);  // factorised in place
-  if (lu.singular()) singular_error();
-  VectorD z = e;
-  lu.solve(z);
+  VectorD z;
+  const bool iterated = size() >= kIterateFromSize && options_.adjoint_iterations > 0 &&
+                        solve_by_iteration(a, e, options_.adjoint_iterations, z);
+  if (!iterated) {
+    const DenseLu lu(a, options_.linear_solver);  // factorised in place
+    if (lu.singular()) singular_error();
+    z = e;
+    lu.solve(z);
+  }
   if (!z.allFinite()) singular_error();
   const VectorD zt = scaled_adjoint(s, z);
   const VectorD qz = s.q.cwiseProduct(zt);

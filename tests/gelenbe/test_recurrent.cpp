@@ -159,7 +159,8 @@ TEST_CASE("at n = 160 (LAPACK's LU where present) gradients match finite differe
       CHECK(analytic == doctest::Approx((up - down) / (2 * h)).epsilon(1e-6).scale(1e-3));
     }
   }
-  // The explicit inverse, and each back end, agree with the automatic adjoint to rounding.
+  // The explicit inverse, and the LU of each back end instead of the iteration, agree with the
+  // default adjoint to rounding.
   const double scale = 1 + automatic.w_plus.cwiseAbs().maxCoeff() + automatic.w_minus.cwiseAbs().maxCoeff();
   CHECK(scale > 1 + 1e-6);  // not trivially zero
   auto agree = [&](const RecurrentGradient& g) {
@@ -171,13 +172,51 @@ TEST_CASE("at n = 160 (LAPACK's LU where present) gradients match finite differe
   CHECK(agree(inverse));
   for (const LuBackend backend : backends()) {
     CAPTURE(static_cast<int>(backend));
-    RecurrentRnn same(160, {.tolerance = 1e-14, .linear_solver = backend});
-    same.w_plus = p.network.w_plus;
-    same.w_minus = p.network.w_minus;
+    RecurrentRnn lu_only(160, {.tolerance = 1e-14, .linear_solver = backend, .adjoint_iterations = 0});
+    lu_only.w_plus = p.network.w_plus;
+    lu_only.w_minus = p.network.w_minus;
     RecurrentGradient g;
-    loss_and_gradient(same, p.patterns, p.output_weights, g);
+    loss_and_gradient(lu_only, p.patterns, p.output_weights, g);
     CHECK(agree(g));
+    // The default took the iteration, not the LU: equal to rounding, not to the bit.
+    CHECK(g.w_plus != automatic.w_plus);
   }
+}
+
+TEST_CASE("a slowly contracting network's adjoint falls back from the iteration to the LU") {
+  // No inhibition and rates close to the recurrent excitation: W ≈ w⁺ / D has spectral radius
+  // ≈ 1 / (1 + λ) ≈ 0.99, so z ← e + W z would need thousands of steps; the iteration must give
+  // up and the LU answer.
+  const Eigen::Index n = 160;
+  RecurrentRnn network(n, {.tolerance = 1e-13, .max_iterations = 100000});
+  RecurrentRnn lu_only(n, {.tolerance = 1e-13, .max_iterations = 100000, .adjoint_iterations = 0});
+  network.randomise(21, 2.0 / static_cast<double>(n));
+  network.w_minus.setZero();
+  lu_only.w_plus = network.w_plus;
+  lu_only.w_minus = network.w_minus;
+  Rng rng(22);
+  std::vector<Pattern> patterns;
+  for (int k = 0; k < 2; ++k) {
+    Pattern pattern{VectorD(n), VectorD::Constant(n, 0.01), VectorD(n)};
+    for (Eigen::Index i = 0; i < n; ++i) {
+      pattern.excitatory[i] = 0.001 * rng.uniform();
+      pattern.target[i] = rng.uniform();
+    }
+    patterns.push_back(pattern);
+  }
+  const auto s = network.solve(patterns[0].excitatory, patterns[0].inhibitory);
+  REQUIRE(s.iterations > 1000);  // the premise: a slowly contracting steady-state map
+  REQUIRE(s.q.maxCoeff() < 1.0);
+  VectorD outputs = VectorD::Zero(n);
+  outputs.tail(n / 2).setOnes();
+  RecurrentGradient fallback;
+  RecurrentGradient factorised;
+  loss_and_gradient(network, patterns, outputs, fallback);
+  loss_and_gradient(lu_only, patterns, outputs, factorised);
+  const double scale = 1 + factorised.w_plus.cwiseAbs().maxCoeff();
+  CHECK(scale > 1 + 1e-6);
+  CHECK((fallback.w_plus - factorised.w_plus).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  CHECK((fallback.w_minus - factorised.w_minus).cwiseAbs().maxCoeff() <= 1e-12 * scale);
 }
 
 TEST_CASE("a neuron that neither fires nor is inhibited passes no gradient instead of 1/epsilon") {
@@ -254,6 +293,7 @@ TEST_CASE("bad inputs are errors") {
   CHECK_THROWS_WITH_AS((void)negative.solve(VectorD::Ones(3), VectorD::Zero(3)), doctest::Contains("w_plus"), Error);
   CHECK_THROWS_AS(RecurrentRnn(3, RecurrentOptions{.tolerance = 0.0}), Error);
   if (!lapack_available()) CHECK_THROWS_AS(RecurrentRnn(3, {.linear_solver = LuBackend::lapack}), Error);
+  CHECK_THROWS_AS(RecurrentRnn(3, {.adjoint_iterations = -1}), Error);
   RecurrentGradient wrong;
   wrong.resize(2);
   const auto s = network.solve(VectorD::Ones(3), VectorD::Zero(3));

@@ -13,15 +13,18 @@
 //
 // Learning (Gelenbe 1993), exact gradients of a loss E(q): with e = ∂E/∂q and
 //   W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i            (0 in the columns of saturated units)
-// the adjoint form (rnn-math.md §1.2) solves z = (I − W)⁻¹ e with one LU factorisation, then
+// the adjoint form (rnn-math.md §1.2) solves (I − W) z = e, then
 //   ∂E/∂w⁺(u,v) =  q_u (z_v / D_v − z_u / D_u)
 //   ∂E/∂w⁻(u,v) = −q_u (z_u / D_u + q_v z_v / D_v)
 // (the z_u / D_u terms come from r_u depending on u's outgoing weights; absent with fixed
 // rates). The 1993 paper's own form inverts I − W and builds, for every weight, the vector
 // ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (γ has two non-zeros, so two rows of the inverse: O(n) per
 // weight, O(n³) in all, with a larger constant); it is kept as the reference the tests compare
-// against (add_gradient_explicit_inverse). Both factorise I − W with DenseLu (dense_lu.hpp) in
-// padded per-thread storage, through the back end options.linear_solver names.
+// against (add_gradient_explicit_inverse). The adjoint solves by iterating z ← e + W z (W is the
+// transpose of the steady-state map's Jacobian, so this contracts at the rate the steady state
+// was found) when n ≥ 128 and it reaches rounding level within options.adjoint_iterations steps,
+// and otherwise, like the explicit form, factorises I − W with DenseLu (dense_lu.hpp) in padded
+// per-thread storage, through the back end options.linear_solver names.
 // Double precision throughout: n is small and the LU solve wants it.
 #include <Eigen/Core>
 #include <cstdint>
@@ -42,6 +45,10 @@ struct RecurrentOptions {
   bool rates_from_weights = true;  // r_i = Σ_j w⁺(i,j) + w⁻(i,j); false: the network's fixed `rates`
   double min_denominator = 1e-12;  // floor of D_i; a unit at the floor passes no gradient
   LuBackend linear_solver = LuBackend::automatic;  // factorisation of I − W (lapack needs RNNL_BLAS)
+  // Adjoint solve for n ≥ 128: at most this many steps of z ← e + W z before falling back to the
+  // LU (0: always LU). The steps converge at the steady-state iteration's rate, one n × n
+  // matrix-vector product each; 64 costs about what the LU costs at n = 128–256.
+  int adjoint_iterations = 64;
 };
 
 struct SteadyState {
