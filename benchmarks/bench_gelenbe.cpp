@@ -13,6 +13,8 @@
 //                      of solving over inverting
 //   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse, n² vector-matrix
 //                      products: O(n⁴), to n = 256
+//   Lu{Eigen,Lapack}{Padded,Unpadded}  DenseLu alone (factorise + solve), per back end, with the
+//                      padded leading dimension or with n: why the library pads
 // Complexity fits (oNCubed) are printed for the LU-based forms.
 // Run: OMP_NUM_THREADS=1 build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
 #include <benchmark/benchmark.h>
@@ -123,22 +125,63 @@ void BM_InverseTimesVectors(benchmark::State& st) {
   }
 }
 
-// The adjoint's algebra with z from an explicit inverse: isolates "invert" vs "solve".
+// The adjoint's algebra with z from an explicit inverse: isolates "invert" vs "solve". Buffers
+// are allocated once, as the library's are, so page faults do not count.
 void BM_InverseTimesError(benchmark::State& st) {
-  const auto s = make_setup(st.range(0));
+  const Eigen::Index n = st.range(0);
+  const auto s = make_setup(n);
+  rnn::MatrixD factors(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD inverse(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD gp(n, n);
+  rnn::MatrixD gm(n, n);
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    const rnn::VectorD z = inverse_of(identity_minus_w(s, state)) * loss_gradient(s, state);
+    factors.topRows(n) = identity_minus_w(s, state);
+    const rnn::DenseLu lu(factors.topRows(n));
+    lu.invert(inverse.topRows(n));
+    const rnn::VectorD z = inverse.topRows(n) * loss_gradient(s, state);
     const rnn::VectorD zt = z.cwiseQuotient(state.denominator);
     const rnn::VectorD qz = state.q.cwiseProduct(zt);
-    rnn::MatrixD gp = state.q * zt.transpose();
-    rnn::MatrixD gm = -state.q * qz.transpose();
+    gp.noalias() = state.q * zt.transpose();
+    gm.noalias() = -state.q * qz.transpose();
     gp.colwise() -= qz;
     gm.colwise() -= qz;
     benchmark::DoNotOptimize(gp.data());
     benchmark::DoNotOptimize(gm.data());
   }
-  st.SetComplexityN(st.range(0));
+  st.SetComplexityN(n);
+}
+
+// DenseLu alone, factorisation + one solve of (I − W) z = e, per back end, in padded storage or
+// with leading dimension n: the effect of the padding.
+void lu_solve(benchmark::State& st, rnn::LuBackend backend, bool padded) {
+  const Eigen::Index n = st.range(0);
+  const auto s = make_setup(n);
+  const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
+  const rnn::MatrixD a = identity_minus_w(s, state);
+  const rnn::VectorD e = loss_gradient(s, state);
+  rnn::MatrixD storage(padded ? rnn::DenseLu::padded_rows(n) : n, n);
+  rnn::VectorD z(n);
+  for (auto _ : st) {
+    storage.topRows(n) = a;
+    const rnn::DenseLu lu(storage.topRows(n), backend);
+    z = e;
+    lu.solve(z);
+    benchmark::DoNotOptimize(z.data());
+  }
+}
+
+void BM_LuEigenPadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::eigen, true);
+}
+void BM_LuEigenUnpadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::eigen, false);
+}
+void BM_LuLapackPadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::lapack, true);
+}
+void BM_LuLapackUnpadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::lapack, false);
 }
 
 BENCHMARK(BM_Adjoint)->RangeMultiplier(2)->Range(16, 512)->Unit(benchmark::kMillisecond);
@@ -158,6 +201,8 @@ BENCHMARK(BM_ExplicitInverse)
     ->Range(16, 512)
     ->Unit(benchmark::kMillisecond)
     ->Complexity(benchmark::oNCubed);
+BENCHMARK(BM_LuEigenPadded)->RangeMultiplier(2)->Range(64, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LuEigenUnpadded)->RangeMultiplier(2)->Range(64, 512)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
@@ -172,6 +217,14 @@ int main(int argc, char** argv) {
         ->Range(16, 512)
         ->Unit(benchmark::kMillisecond)
         ->Complexity(benchmark::oNCubed);
+    benchmark::RegisterBenchmark("BM_LuLapackPadded", BM_LuLapackPadded)
+        ->RangeMultiplier(2)
+        ->Range(64, 512)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_LuLapackUnpadded", BM_LuLapackUnpadded)
+        ->RangeMultiplier(2)
+        ->Range(64, 512)
+        ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
