@@ -103,7 +103,7 @@ void DenseLu::solve(Eigen::VectorXd& b) const {
     return;
   }
 #endif
-  const Eigen::VectorXd x = eigen_->solve(b);  // into a new vector: Eigen's solve may not alias
+  const Eigen::VectorXd x = eigen_->solve(b);  // a new vector: Eigen documents no aliasing for solve
   b = x;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Gelenbe's classic feedforward Random Neural Network (rnn-math.md §1.1) as one layer: the whole
+// Gelenbe's classic feedforward Random Neural Network (docs/math.md §3) as one layer: the whole
 // layered network, because adjacent layers are coupled — a hidden neuron's firing rate is the
 // sum of its outgoing weights, so layer l's outputs depend on layer l+1's weights.
 //

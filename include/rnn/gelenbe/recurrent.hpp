@@ -13,7 +13,7 @@
 //
 // Learning (Gelenbe 1993), exact gradients of a loss E(q): with e = ∂E/∂q and
 //   W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i            (0 in the columns of saturated units)
-// the adjoint form (rnn-math.md §1.2) solves (I − W) z = e, then
+// the adjoint form (docs/math.md §2.3) solves (I − W) z = e, then
 //   ∂E/∂w⁺(u,v) =  q_u (z_v / D_v − z_u / D_u)
 //   ∂E/∂w⁻(u,v) = −q_u (z_u / D_u + q_v z_v / D_v)
 // (the z_u / D_u terms come from r_u depending on u's outgoing weights; absent with fixed
