@@ -1,19 +1,29 @@
 // Gelenbe's recurrent RNN: one learning step for one pattern (steady state + exact gradient of
-// all 2n² weights), single thread, over n = 16 … 512. All three are O(n³):
-//   Adjoint            one LU solve, z = (I − W)⁻¹ e, then O(n²) outer products (rnn-math.md §1.2)
-//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly, then for every weight the
-//                      vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse) and its dot
-//                      product with e
+// all 2n² weights), single thread, over n = 16 … 512:
+//   Adjoint            the library's adjoint step (recurrent.hpp): (I − W) z = e by iterating
+//                      z ← e + W z from n = 128 on (LU if that does not settle), then O(n²)
+//                      outer products
+//   AdjointLu          the same with the LU at every size (adjoint_iterations = 0): O(n³)
+//   AdjointLapackLu    the same with OpenBLAS's LAPACK for the LU (registered when the library
+//                      has it): the comparison behind DenseLu's automatic back end
+//   ExplicitInverse    the 1993 paper's recipe: (I − W)⁻¹ explicitly (the same LU), then for every
+//                      weight the vector ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (two rows of the inverse)
+//                      and its dot product with e: O(n³)
 //   InverseTimesError  the adjoint's algebra with z from an explicit inverse: isolates the gain
 //                      of solving over inverting
-// and, as issue 3 words the form to avoid ("an inverse times n² vectors"):
-//   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse: O(n⁴), to n = 256
-// Complexity fits (oNCubed) are printed for the O(n³) forms.
-// Run: build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
+//   InverseTimesVectors  each γ(u,v) as a dense row vector times the inverse, n² vector-matrix
+//                      products: O(n⁴), to n = 256
+//   Lu{Eigen,Lapack}{Padded,Unpadded}  DenseLu alone (factorise + solve), per back end, with the
+//                      padded leading dimension or with n: why the library pads
+// Complexity fits (oNCubed) are printed for the LU-based forms.
+// Run: OMP_NUM_THREADS=1 build/benchmarks/rnnl_bench_gelenbe [--benchmark_filter=Adjoint]
 #include <benchmark/benchmark.h>
 
-#include <Eigen/LU>
+#include <omp.h>
 
+#include <Eigen/Core>
+
+#include "rnn/gelenbe/dense_lu.hpp"
 #include "rnn/gelenbe/recurrent.hpp"
 
 namespace {
@@ -24,8 +34,8 @@ struct Setup {
   rnn::VectorD outputs;
 };
 
-Setup make_setup(Eigen::Index n) {
-  Setup s{rnn::RecurrentRnn(n), {}, rnn::VectorD::Zero(n)};
+Setup make_setup(Eigen::Index n, const rnn::RecurrentOptions& options = {}) {
+  Setup s{rnn::RecurrentRnn(n, options), {}, rnn::VectorD::Zero(n)};
   s.network.randomise(1, 1.0 / static_cast<double>(n));
   s.pattern.excitatory = rnn::VectorD::Constant(n, 0.3);
   s.pattern.inhibitory = rnn::VectorD::Constant(n, 0.1);
@@ -39,8 +49,8 @@ rnn::VectorD loss_gradient(const Setup& s, const rnn::SteadyState& state) {
 }
 
 // One learning step through the library's own gradient for the given form.
-void learning_step(benchmark::State& st, rnn::GradientForm form) {
-  const auto s = make_setup(st.range(0));
+void learning_step(benchmark::State& st, rnn::GradientForm form, const rnn::RecurrentOptions& options = {}) {
+  const auto s = make_setup(st.range(0), options);
   rnn::RecurrentGradient g;
   for (auto _ : st) {
     g.resize(st.range(0));
@@ -57,8 +67,25 @@ void learning_step(benchmark::State& st, rnn::GradientForm form) {
 void BM_Adjoint(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::adjoint);
 }
+void BM_AdjointLu(benchmark::State& st) {
+  learning_step(st, rnn::GradientForm::adjoint, {.adjoint_iterations = 0});
+}
+void BM_AdjointLapackLu(benchmark::State& st) {
+  learning_step(st, rnn::GradientForm::adjoint, {.linear_solver = rnn::LuBackend::lapack, .adjoint_iterations = 0});
+}
 void BM_ExplicitInverse(benchmark::State& st) {
   learning_step(st, rnn::GradientForm::explicit_inverse);
+}
+
+// A⁻¹ through DenseLu in padded storage, as the library inverts I − W.
+rnn::MatrixD inverse_of(const rnn::MatrixD& a) {
+  const Eigen::Index n = a.rows();
+  rnn::MatrixD factors(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD inverse(rnn::DenseLu::padded_rows(n), n);
+  factors.topRows(n) = a;
+  const rnn::DenseLu lu(factors.topRows(n));
+  lu.invert(inverse.topRows(n));
+  return inverse.topRows(n);
 }
 
 rnn::MatrixD identity_minus_w(const Setup& s, const rnn::SteadyState& state) {
@@ -77,7 +104,7 @@ void BM_InverseTimesVectors(benchmark::State& st) {
   rnn::RowVectorD gamma(n);
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    const rnn::MatrixD inverse = identity_minus_w(s, state).inverse();
+    const rnn::MatrixD inverse = inverse_of(identity_minus_w(s, state));
     const rnn::VectorD e = loss_gradient(s, state);
     const rnn::VectorD& q = state.q;
     const rnn::VectorD& d = state.denominator;
@@ -98,25 +125,67 @@ void BM_InverseTimesVectors(benchmark::State& st) {
   }
 }
 
-// The adjoint's algebra with z from an explicit inverse: isolates "invert" vs "solve".
+// The adjoint's algebra with z from an explicit inverse: isolates "invert" vs "solve". Buffers
+// are allocated once, as the library's are, so page faults do not count.
 void BM_InverseTimesError(benchmark::State& st) {
-  const auto s = make_setup(st.range(0));
+  const Eigen::Index n = st.range(0);
+  const auto s = make_setup(n);
+  rnn::MatrixD factors(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD inverse(rnn::DenseLu::padded_rows(n), n);
+  rnn::MatrixD gp(n, n);
+  rnn::MatrixD gm(n, n);
   for (auto _ : st) {
     const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
-    const rnn::VectorD z = identity_minus_w(s, state).inverse() * loss_gradient(s, state);
+    factors.topRows(n) = identity_minus_w(s, state);
+    const rnn::DenseLu lu(factors.topRows(n));
+    lu.invert(inverse.topRows(n));
+    const rnn::VectorD z = inverse.topRows(n) * loss_gradient(s, state);
     const rnn::VectorD zt = z.cwiseQuotient(state.denominator);
     const rnn::VectorD qz = state.q.cwiseProduct(zt);
-    rnn::MatrixD gp = state.q * zt.transpose();
-    rnn::MatrixD gm = -state.q * qz.transpose();
+    gp.noalias() = state.q * zt.transpose();
+    gm.noalias() = -state.q * qz.transpose();
     gp.colwise() -= qz;
     gm.colwise() -= qz;
     benchmark::DoNotOptimize(gp.data());
     benchmark::DoNotOptimize(gm.data());
   }
-  st.SetComplexityN(st.range(0));
+  st.SetComplexityN(n);
 }
 
-BENCHMARK(BM_Adjoint)
+// DenseLu alone, factorisation + one solve of (I − W) z = e, per back end, in padded storage or
+// with leading dimension n: the effect of the padding.
+void lu_solve(benchmark::State& st, rnn::LuBackend backend, bool padded) {
+  const Eigen::Index n = st.range(0);
+  const auto s = make_setup(n);
+  const auto state = s.network.solve(s.pattern.excitatory, s.pattern.inhibitory);
+  const rnn::MatrixD a = identity_minus_w(s, state);
+  const rnn::VectorD e = loss_gradient(s, state);
+  rnn::MatrixD storage(padded ? rnn::DenseLu::padded_rows(n) : n, n);
+  rnn::VectorD z(n);
+  for (auto _ : st) {
+    storage.topRows(n) = a;
+    const rnn::DenseLu lu(storage.topRows(n), backend);
+    z = e;
+    lu.solve(z);
+    benchmark::DoNotOptimize(z.data());
+  }
+}
+
+void BM_LuEigenPadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::eigen, true);
+}
+void BM_LuEigenUnpadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::eigen, false);
+}
+void BM_LuLapackPadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::lapack, true);
+}
+void BM_LuLapackUnpadded(benchmark::State& st) {
+  lu_solve(st, rnn::LuBackend::lapack, false);
+}
+
+BENCHMARK(BM_Adjoint)->RangeMultiplier(2)->Range(16, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AdjointLu)
     ->RangeMultiplier(2)
     ->Range(16, 512)
     ->Unit(benchmark::kMillisecond)
@@ -132,11 +201,31 @@ BENCHMARK(BM_ExplicitInverse)
     ->Range(16, 512)
     ->Unit(benchmark::kMillisecond)
     ->Complexity(benchmark::oNCubed);
+BENCHMARK(BM_LuEigenPadded)->RangeMultiplier(2)->Range(64, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LuEigenUnpadded)->RangeMultiplier(2)->Range(64, 512)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Eigen::setNbThreads(1);  // every form on one thread, whatever OMP_NUM_THREADS says
+  // Every form on one thread, whatever OMP_NUM_THREADS says: Eigen's products and OpenBLAS's
+  // OpenMP flavour (which follows omp_get_max_threads()).
+  Eigen::setNbThreads(1);
+  omp_set_num_threads(1);
+  if (rnn::lapack_available()) {
+    benchmark::RegisterBenchmark("BM_AdjointLapackLu", BM_AdjointLapackLu)
+        ->RangeMultiplier(2)
+        ->Range(16, 512)
+        ->Unit(benchmark::kMillisecond)
+        ->Complexity(benchmark::oNCubed);
+    benchmark::RegisterBenchmark("BM_LuLapackPadded", BM_LuLapackPadded)
+        ->RangeMultiplier(2)
+        ->Range(64, 512)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_LuLapackUnpadded", BM_LuLapackUnpadded)
+        ->RangeMultiplier(2)
+        ->Range(64, 512)
+        ->Unit(benchmark::kMillisecond);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

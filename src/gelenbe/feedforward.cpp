@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "rnn/core/error.hpp"
 #include "rnn/core/gemm.hpp"
@@ -30,7 +31,12 @@ GelenbeFeedforward::GelenbeFeedforward(std::vector<int> sizes, GelenbeFeedforwar
   if (sizes_.size() < 2) throw Error("gelenbe_ff needs at least an input and an output layer");
   for (const int n : sizes_)
     if (n <= 0) throw Error("gelenbe_ff layer sizes must be positive");
-  if (!(options_.output_rate > 0.0F)) throw Error("gelenbe_ff output rate must be positive");
+  if (!(options_.output_rate > 0.0F) || !std::isfinite(options_.output_rate))
+    throw Error("gelenbe_ff output rate must be positive and finite");
+  if (!(options_.init_gain > 0.0F) || !std::isfinite(options_.init_gain))
+    throw Error("gelenbe_ff init gain must be positive and finite");
+  if (!(options_.output_inhibition > 0.0F) || !std::isfinite(options_.output_inhibition))
+    throw Error("gelenbe_ff output inhibition ratio must be positive and finite");
 }
 
 std::string GelenbeFeedforward::describe() const {
@@ -49,9 +55,15 @@ void GelenbeFeedforward::declare_parameters(ParameterLayout& layout, const std::
 
 void GelenbeFeedforward::initialise(std::span<float> params, Rng& rng) const {
   for (std::size_t l = 0; l < layers(); ++l) {
-    const float high = options_.init_gain / static_cast<float>(sizes_[l + 1]);
-    const std::size_t n = 2 * static_cast<std::size_t>(sizes_[l]) * static_cast<std::size_t>(sizes_[l + 1]);
-    for (std::size_t i = 0; i < n; ++i) params[offsets_[l] + i] = rng.uniform(0.0F, high);
+    // W⁺ and W⁻ split the mean 2·gain/n_{l+1} of a weight pair 1 : κ, so each firing rate (the
+    // sum of a row of both) starts near gain whatever κ is; κ ≠ 1 only for the output layer.
+    const float pair_high = 2.0F * options_.init_gain / static_cast<float>(sizes_[l + 1]);
+    const float kappa = l + 1 == layers() ? options_.output_inhibition : 1.0F;
+    const float high_plus = pair_high / (1.0F + kappa);
+    const float high_minus = pair_high * kappa / (1.0F + kappa);
+    const std::size_t n = static_cast<std::size_t>(sizes_[l]) * static_cast<std::size_t>(sizes_[l + 1]);
+    for (std::size_t i = 0; i < n; ++i) params[offsets_[l] + i] = rng.uniform(0.0F, high_plus);
+    for (std::size_t i = 0; i < n; ++i) params[offsets_[l] + n + i] = rng.uniform(0.0F, high_minus);
   }
 }
 

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 #include <omp.h>
 
-#include <Eigen/LU>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <exception>
+#include <limits>
 
 #include "rnn/core/error.hpp"
 #include "rnn/core/rng.hpp"
@@ -45,13 +46,20 @@ VectorD scaled_adjoint(const SteadyState& s, const VectorD& z) {
 RecurrentRnn::RecurrentRnn(Eigen::Index n, RecurrentOptions options)
     : w_plus(MatrixD::Zero(n, n)), w_minus(MatrixD::Zero(n, n)), rates(VectorD::Zero(n)), options_(options) {
   if (n < 1) throw Error("a recurrent RNN needs at least one neuron");
-  if (!(options_.tolerance > 0.0) || options_.max_iterations < 1 || !(options_.min_denominator > 0.0))
-    throw Error("recurrent RNN options: tolerance and min_denominator must be > 0, max_iterations ≥ 1");
+  if (!(options_.tolerance > 0.0) || options_.max_iterations < 1 || !(options_.min_denominator > 0.0) ||
+      options_.adjoint_iterations < 0)
+    throw Error(
+        "recurrent RNN options: tolerance and min_denominator must be > 0, max_iterations ≥ 1, adjoint_iterations ≥ 0");
+  if (options_.linear_solver == LuBackend::lapack && !lapack_available())
+    throw Error("recurrent RNN options: linear_solver 'lapack' needs a library built with RNNL_BLAS=ON (OpenBLAS)");
 }
 
 VectorD RecurrentRnn::firing_rates() const {
   if (!options_.rates_from_weights) return rates;
-  return (w_plus + w_minus).rowwise().sum();
+  // r_i sums row i; column by column, the matrices are read in their storage order.
+  VectorD r = VectorD::Zero(size());
+  for (Eigen::Index j = 0; j < size(); ++j) r += w_plus.col(j) + w_minus.col(j);
+  return r;
 }
 
 void RecurrentRnn::randomise(std::uint64_t seed, double scale) {
@@ -110,13 +118,12 @@ SteadyState RecurrentRnn::solve_with_rates(const VectorD& excitatory, const Vect
                           s.residual, std::min(s.iterations, options_.max_iterations), options_.tolerance));
 }
 
-void RecurrentRnn::identity_minus_w(const SteadyState& s, const VectorD& e, MatrixD& a) const {
+void RecurrentRnn::identity_minus_w(const SteadyState& s, const VectorD& e, StridedMatrixRef a) const {
   const Eigen::Index n = size();
   if (s.q.size() != n || s.denominator.size() != n || static_cast<Eigen::Index>(s.saturated.size()) != n ||
       e.size() != n)
     throw Error(fmt::format("steady state or loss gradient does not match the network's {} neurons", n));
   // W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i on the columns of units that pass gradients.
-  a.resize(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (passes_gradient(s, i))
       a.col(i) = (w_minus.col(i) * s.q[i] - w_plus.col(i)) / s.denominator[i];
@@ -134,34 +141,82 @@ void prepare(RecurrentGradient& out, Eigen::Index n) {
     throw Error(fmt::format("gradient buffers must be {} x {}", n, n));
 }
 
-// n × n scratch for I − W and its factors, one per thread and reused from pattern to pattern:
-// a fresh 0.5 MB matrix per pattern (n = 256) costs page faults comparable to the solve itself.
-MatrixD& scratch_matrix() {
-  thread_local MatrixD a;
-  return a;
+// n × n scratch matrices for I − W, its factors and (explicit form) its inverse, per thread and
+// reused from pattern to pattern (a fresh 0.5 MB matrix per pattern, n = 256, costs page faults
+// comparable to the solve itself), with the leading dimension DenseLu works fastest with.
+StridedMatrixRef scratch_matrix(Eigen::Index n, std::size_t slot) {
+  thread_local std::array<MatrixD, 2> storage;
+  MatrixD& m = storage.at(slot);
+  const Eigen::Index rows = DenseLu::padded_rows(n);
+  if (m.rows() != rows || m.cols() != n) m.resize(rows, n);
+  return m.topRows(n);
 }
 
-void check_solution(const VectorD& z) {
-  if (!z.allFinite()) throw Error("I − W is singular at this steady state: the gradient is undefined");
+// An exactly singular I − W (a zero pivot), or one so ill-conditioned that the solution is not
+// finite, leaves the gradient undefined.
+[[noreturn]] void singular_error() {
+  throw Error("I − W is singular at this steady state: the gradient is undefined");
+}
+
+// Below this size the LU costs no more than a few iteration steps: the adjoint always factorises.
+constexpr Eigen::Index kIterateFromSize = 128;
+
+// Solves (I − W) z = e by z ← z + (e − (I − W) z) from z = e, i.e. z_{k+1} = e + W z_k, the
+// partial sums of Σ_k W^k e. W is the transpose of the Jacobian of the steady-state map
+// q ↦ N(q) / D(q) at q, so this converges wherever the fixed-point iteration that found q
+// converges locally, and at its rate, for one n × n matrix-vector product per step. Stops when
+// the residual reaches rounding level. Returns false (the caller factorises instead) once
+// `budget` steps are spent, or earlier, from the fourth step on, when the residual's mean rate of
+// decrease is not below 1 or predicts more steps than the budget.
+bool solve_by_iteration(const StridedMatrixRef& a, const VectorD& e, int budget, VectorD& z) {
+  constexpr double kRoundingLevel = 8 * std::numeric_limits<double>::epsilon();
+  constexpr int kStepsBeforePredicting = 4;
+  const double e_norm = e.cwiseAbs().maxCoeff();
+  z = e;
+  VectorD r(e.size());
+  double first = 0.0;
+  for (int k = 1; k <= budget; ++k) {
+    r.noalias() = e - a * z;
+    const double residual = r.cwiseAbs().maxCoeff();
+    z += r;
+    const double target = kRoundingLevel * (e_norm + z.cwiseAbs().maxCoeff());
+    if (residual <= target) return true;
+    if (!std::isfinite(residual)) return false;
+    if (k == 1) first = residual;
+    if (k >= kStepsBeforePredicting) {
+      // The mean rate so far (single steps can grow while the iteration settles).
+      const double rate = std::pow(residual / first, 1.0 / (k - 1));
+      if (!(rate < 1.0) || k + std::log(target / residual) / std::log(rate) > budget) return false;
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
 void RecurrentRnn::add_gradient_adjoint(const SteadyState& state, const VectorD& e, RecurrentGradient& out) const {
   const SteadyState& s = state;
-  MatrixD& a = scratch_matrix();
+  StridedMatrixRef a = scratch_matrix(size(), 0);
   identity_minus_w(s, e, a);
   prepare(out, size());
-  const Eigen::PartialPivLU<Eigen::Ref<MatrixD>> lu(a);  // factorised in place
-  const VectorD z = lu.solve(e);
-  check_solution(z);
+  VectorD z;
+  const bool iterated = size() >= kIterateFromSize && options_.adjoint_iterations > 0 &&
+                        solve_by_iteration(a, e, options_.adjoint_iterations, z);
+  if (!iterated) {
+    const DenseLu lu(a, options_.linear_solver);  // factorised in place
+    if (lu.singular()) singular_error();
+    z = e;
+    lu.solve(z);
+  }
+  if (!z.allFinite()) singular_error();
   const VectorD zt = scaled_adjoint(s, z);
   const VectorD qz = s.q.cwiseProduct(zt);
-  out.w_plus.noalias() += s.q * zt.transpose();
-  out.w_minus.noalias() -= s.q * qz.transpose();
-  if (options_.rates_from_weights) {
-    out.w_plus.colwise() -= qz;
-    out.w_minus.colwise() -= qz;
+  // Column v: ∂E/∂w⁺(·,v) = q z̃_v − q∘z̃ and ∂E/∂w⁻(·,v) = −q q_v z̃_v − q∘z̃ (the second terms
+  // only with rates from weights), each matrix written in one pass.
+  const VectorD rate_term = options_.rates_from_weights ? qz : VectorD::Zero(size());
+  for (Eigen::Index v = 0; v < size(); ++v) {
+    out.w_plus.col(v) += zt[v] * s.q - rate_term;
+    out.w_minus.col(v) -= qz[v] * s.q + rate_term;
   }
 }
 
@@ -169,16 +224,21 @@ void RecurrentRnn::add_gradient_explicit_inverse(const SteadyState& state, const
                                                  RecurrentGradient& out) const {
   const SteadyState& s = state;
   const Eigen::Index n = size();
-  MatrixD& a = scratch_matrix();
+  StridedMatrixRef a = scratch_matrix(n, 0);
   identity_minus_w(s, e, a);
-  const MatrixD inverse = a.inverse();
-  check_solution(inverse.reshaped());
+  const DenseLu lu(a, options_.linear_solver);
+  if (lu.singular()) singular_error();
+  StridedMatrixRef inverse = scratch_matrix(n, 1);
+  lu.invert(inverse);
+  if (!inverse.allFinite()) singular_error();
   prepare(out, n);
   // The 1993 recipe: for every weight, γ(u,v) = the direct partials ∂f_i/∂w(u,v) (non-zero at
   // i = v, and at i = u when r_u sums u's outgoing weights), ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ —
   // a combination of two rows of the inverse — and ∂E/∂w(u,v) = ∂q/∂w(u,v) · e. The inverse is
-  // stored transposed so that those rows are contiguous columns.
-  const MatrixD rows = inverse.transpose();
+  // stored transposed (in the factors' place, no longer needed) so that those rows are
+  // contiguous columns.
+  a = inverse.transpose();
+  const StridedMatrixRef& rows = a;
   VectorD dq_dw(n);
   auto direct = [&](Eigen::Index i, double partial) {
     return passes_gradient(s, i) ? partial / s.denominator[i] : 0.0;

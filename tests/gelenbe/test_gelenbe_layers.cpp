@@ -1,10 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
+#include "rnn/core/error.hpp"
 #include "rnn/gelenbe/dense_nuclei.hpp"
 #include "rnn/gelenbe/feedforward.hpp"
+#include "rnn/models/registry.hpp"
+#include "rnn/train/optimizer.hpp"
+#include "rnn/train/trainer.hpp"
 #include "support/gradient_check.hpp"
+#include "train/synthetic.hpp"
 
 namespace rnn {
 
@@ -18,6 +24,105 @@ TEST_CASE("gelenbe_ff gradients match finite differences, rate coupling included
     test::check_layer(layer, test::random_matrix(3, sizes.front(), rng, -0.5F, 1.0F), rng,
                       test::Tolerance{1e-3, 1e-3, 2e-2});
   }
+}
+
+TEST_CASE("gelenbe_ff gradients match finite differences at the classic output rate from the default init") {
+  Rng rng(34);
+  for (const auto& sizes : {std::vector<int>{6, 5, 4}, std::vector<int>{5, 4, 4, 3}}) {
+    CAPTURE(sizes.size());
+    GelenbeFeedforward layer(sizes);  // the classic output rate 0.1 and the default κ
+    test::check_layer(layer, test::random_matrix(3, sizes.front(), rng, -0.5F, 1.0F), rng,
+                      test::Tolerance{1e-3, 1e-3, 2e-2});
+  }
+}
+
+namespace {
+
+// Fraction of the outputs of the 784-128-10 network (the gelenbe_ff model's shape) that are
+// saturated (q = 1) at initialisation, over `seeds` initialisations and a batch of MNIST-like
+// images; also the largest output.
+struct Saturation {
+  double fraction = 0.0;
+  float largest = 0.0F;
+};
+
+Saturation saturation_at_init(const GelenbeFeedforwardOptions& options, int seeds) {
+  GelenbeFeedforward layer({784, 128, 10}, options);
+  ParameterLayout layout;
+  layer.declare_parameters(layout, "g");
+  const Matrix x = test::synthetic_digits(200, 41).images;
+  Saturation out;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    Rng rng(static_cast<std::uint64_t>(seed));
+    std::vector<float> p(layout.size());
+    layer.initialise(p, rng);
+    auto st = layer.make_state();
+    Matrix y;
+    layer.forward(p, x, y, st.get(), false);
+    out.fraction += static_cast<double>((y.array() >= 1.0F).count()) / static_cast<double>(y.size() * seeds);
+    out.largest = std::max(out.largest, y.maxCoeff());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gelenbe_ff outputs start unsaturated at the classic output rate") {
+  const Saturation s = saturation_at_init({}, 5);
+  CHECK(s.fraction == 0.0);
+  CHECK(s.largest < 0.75F);  // q_L ≈ N / (r_L + κN) < 1/κ = 0.5 on average: a wide margin below 1
+  // The mechanism: with inhibition and excitation alike (κ = 1) q_L ≈ N / M ≈ 1, and many outputs
+  // start saturated for every input.
+  const Saturation alike = saturation_at_init({.output_inhibition = 1.0F}, 5);
+  CHECK(alike.fraction > 0.1);
+}
+
+TEST_CASE("gelenbe_ff initialisation keeps hidden firing rates near the gain whatever the output inhibition") {
+  for (const float kappa : {1.0F, 2.0F, 4.0F}) {
+    CAPTURE(kappa);
+    GelenbeFeedforward layer({50, 400, 10}, {.output_inhibition = kappa});
+    ParameterLayout layout;
+    layer.declare_parameters(layout, "g");
+    std::vector<float> p(layout.size());
+    Rng rng(3);
+    layer.initialise(p, rng);
+    // Hidden neuron j's rate: row j of W⁺_1 plus row j of W⁻_1 (each 400 × 10, after W±_0).
+    const std::size_t w1 = 2 * 50 * 400;
+    double plus = 0.0;
+    double minus = 0.0;
+    for (std::size_t i = 0; i < 4000; ++i) {
+      plus += p[w1 + i];
+      minus += p[w1 + 4000 + i];
+    }
+    const double mean_rate = (plus + minus) / 400.0;
+    CHECK(mean_rate == doctest::Approx(1.0).epsilon(0.05));
+    CHECK(minus / plus == doctest::Approx(kappa).epsilon(0.05));
+  }
+}
+
+TEST_CASE("the gelenbe_ff model learns a synthetic task in one epoch with its default recipe") {
+  // rnnl-train's gelenbe_ff defaults: logits = 10·q, Adam 3e-3, batch 128.
+  ModelOptions model_options;
+  model_options.output_scale = 10.0F;
+  const auto model = make_model("gelenbe_ff", model_options);
+  std::vector<float> params = model->initial_parameters(1);
+  auto opt = make_optimizer(OptimizerOptions{OptimizerKind::adam, 3e-3F}, model->layout());
+  TrainOptions options;
+  options.epochs = 1;
+  options.batch = 128;
+  options.progress = false;
+  const DatasetPair data{test::synthetic_digits(3000, 1), test::synthetic_digits(500, 2)};
+  const auto history = train(*model, params, *opt, data, options);
+  REQUIRE(history.size() == 1);
+  CHECK(history.back().test_accuracy > 0.9);
+}
+
+TEST_CASE("gelenbe_ff rejects non-positive or non-finite options") {
+  CHECK_THROWS_AS(GelenbeFeedforward({3, 2}, {.output_rate = 0.0F}), Error);
+  CHECK_THROWS_AS(GelenbeFeedforward({3, 2}, {.init_gain = -1.0F}), Error);
+  CHECK_THROWS_AS(GelenbeFeedforward({3, 2}, {.output_inhibition = 0.0F}), Error);
+  CHECK_THROWS_AS(GelenbeFeedforward({3, 2}, {.output_inhibition = std::nanf("")}), Error);
+  CHECK_THROWS_AS(GelenbeFeedforward({3, 2}, {.output_rate = std::numeric_limits<float>::infinity()}), Error);
 }
 
 TEST_CASE("gelenbe_ff forward follows the layered steady state, with r = sum of outgoing weights") {

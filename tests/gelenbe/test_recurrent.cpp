@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -18,9 +19,11 @@ struct Problem {
 
 // A random network with self-connections (the u = v terms), random external rates, and a loss
 // on the last half of the neurons.
-Problem random_problem(Eigen::Index n, std::uint64_t seed, bool rates_from_weights) {
+Problem random_problem(Eigen::Index n, std::uint64_t seed, bool rates_from_weights,
+                       LuBackend backend = LuBackend::automatic) {
   RecurrentOptions options;
   options.rates_from_weights = rates_from_weights;
+  options.linear_solver = backend;
   options.tolerance = 1e-14;
   Problem p{RecurrentRnn(n, options), {}, VectorD::Zero(n)};
   p.network.randomise(seed, 0.5);
@@ -37,6 +40,13 @@ Problem random_problem(Eigen::Index n, std::uint64_t seed, bool rates_from_weigh
     p.patterns.push_back(pattern);
   }
   return p;
+}
+
+// The LU back ends this build has: Eigen always, LAPACK with RNNL_BLAS.
+std::vector<LuBackend> backends() {
+  std::vector<LuBackend> out{LuBackend::eigen};
+  if (lapack_available()) out.push_back(LuBackend::lapack);
+  return out;
 }
 
 double loss_of(const Problem& p) {
@@ -83,27 +93,34 @@ TEST_CASE("steady state solves q = N(q) / D(q)") {
 }
 
 TEST_CASE("recurrent gradients match finite differences, with rates from weights and fixed") {
-  for (const bool from_weights : {true, false}) {
-    CAPTURE(from_weights);
-    Problem p = random_problem(5, 3, from_weights);
-    RecurrentGradient g;
-    loss_and_gradient(p.network, p.patterns, p.output_weights, g);
-    check_against_finite_differences(p, g);
+  for (const LuBackend backend : backends()) {
+    for (const bool from_weights : {true, false}) {
+      CAPTURE(static_cast<int>(backend));
+      CAPTURE(from_weights);
+      Problem p = random_problem(5, 3, from_weights, backend);
+      RecurrentGradient g;
+      loss_and_gradient(p.network, p.patterns, p.output_weights, g);
+      check_against_finite_differences(p, g);
+    }
   }
 }
 
 TEST_CASE("the adjoint form equals Gelenbe's 1993 (I - W)^-1 formulation") {
-  for (const bool from_weights : {true, false}) {
-    Problem p = random_problem(7, 5, from_weights);
-    RecurrentGradient adjoint;
-    RecurrentGradient inverse;
-    loss_and_gradient(p.network, p.patterns, p.output_weights, adjoint, GradientForm::adjoint);
-    loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
-    CHECK((adjoint.w_plus - inverse.w_plus).cwiseAbs().maxCoeff() <=
-          1e-12 * (1 + inverse.w_plus.cwiseAbs().maxCoeff()));
-    CHECK((adjoint.w_minus - inverse.w_minus).cwiseAbs().maxCoeff() <=
-          1e-12 * (1 + inverse.w_minus.cwiseAbs().maxCoeff()));
-    CHECK(adjoint.w_plus.cwiseAbs().maxCoeff() > 1e-6);  // not trivially zero
+  for (const LuBackend backend : backends()) {
+    for (const bool from_weights : {true, false}) {
+      CAPTURE(static_cast<int>(backend));
+      CAPTURE(from_weights);
+      Problem p = random_problem(7, 5, from_weights, backend);
+      RecurrentGradient adjoint;
+      RecurrentGradient inverse;
+      loss_and_gradient(p.network, p.patterns, p.output_weights, adjoint, GradientForm::adjoint);
+      loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
+      CHECK((adjoint.w_plus - inverse.w_plus).cwiseAbs().maxCoeff() <=
+            1e-12 * (1 + inverse.w_plus.cwiseAbs().maxCoeff()));
+      CHECK((adjoint.w_minus - inverse.w_minus).cwiseAbs().maxCoeff() <=
+            1e-12 * (1 + inverse.w_minus.cwiseAbs().maxCoeff()));
+      CHECK(adjoint.w_plus.cwiseAbs().maxCoeff() > 1e-6);  // not trivially zero
+    }
   }
   // And with a saturated unit, whose columns of W are zero.
   Problem p = random_problem(6, 9, true);
@@ -115,6 +132,93 @@ TEST_CASE("the adjoint form equals Gelenbe's 1993 (I - W)^-1 formulation") {
   loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
   CHECK(adjoint.w_plus.isApprox(inverse.w_plus, 1e-10));
   CHECK(adjoint.w_minus.isApprox(inverse.w_minus, 1e-10));
+}
+
+TEST_CASE("at n = 160 (LAPACK's LU where present) gradients match finite differences and every other route") {
+  // Weights scaled to 1/n as in the benchmark, so the network is in its working range.
+  Problem p = random_problem(160, 13, true);
+  p.network.randomise(13, 1.0 / 160);
+  RecurrentGradient automatic;
+  loss_and_gradient(p.network, p.patterns, p.output_weights, automatic);
+  // A sample of weights against central differences (all 51 200 would take minutes). The loss
+  // sums 3 patterns × 80 outputs, so the differences' rounding error, ε·E/h, is near 1e-9: the
+  // tolerance is 1e-5 relative (plus 1e-8), not the 1e-6 of the small networks.
+  Rng rng(17);
+  const double h = 1e-6;
+  for (int k = 0; k < 40; ++k) {
+    const auto u = static_cast<Eigen::Index>(rng.below(160));
+    const auto v = static_cast<Eigen::Index>(rng.below(160));
+    for (MatrixD* w : {&p.network.w_plus, &p.network.w_minus}) {
+      const double analytic = w == &p.network.w_plus ? automatic.w_plus(u, v) : automatic.w_minus(u, v);
+      const double saved = (*w)(u, v);
+      (*w)(u, v) = saved + h;
+      const double up = loss_of(p);
+      (*w)(u, v) = saved - h;
+      const double down = loss_of(p);
+      (*w)(u, v) = saved;
+      CAPTURE(u);
+      CAPTURE(v);
+      CHECK(analytic == doctest::Approx((up - down) / (2 * h)).epsilon(1e-5).scale(1e-3));
+    }
+  }
+  // The explicit inverse, and the LU of each back end instead of the iteration, agree with the
+  // default adjoint to rounding.
+  const double scale = 1 + automatic.w_plus.cwiseAbs().maxCoeff() + automatic.w_minus.cwiseAbs().maxCoeff();
+  CHECK(scale > 1 + 1e-6);  // not trivially zero
+  auto agree = [&](const RecurrentGradient& g) {
+    return std::max((g.w_plus - automatic.w_plus).cwiseAbs().maxCoeff(),
+                    (g.w_minus - automatic.w_minus).cwiseAbs().maxCoeff()) <= 1e-12 * scale;
+  };
+  RecurrentGradient inverse;
+  loss_and_gradient(p.network, p.patterns, p.output_weights, inverse, GradientForm::explicit_inverse);
+  CHECK(agree(inverse));
+  for (const LuBackend backend : backends()) {
+    CAPTURE(static_cast<int>(backend));
+    RecurrentRnn lu_only(160, {.tolerance = 1e-14, .linear_solver = backend, .adjoint_iterations = 0});
+    lu_only.w_plus = p.network.w_plus;
+    lu_only.w_minus = p.network.w_minus;
+    RecurrentGradient g;
+    loss_and_gradient(lu_only, p.patterns, p.output_weights, g);
+    CHECK(agree(g));
+    // The default took the iteration, not the LU: equal to rounding, not to the bit.
+    CHECK(g.w_plus != automatic.w_plus);
+  }
+}
+
+TEST_CASE("a slowly contracting network's adjoint falls back from the iteration to the LU") {
+  // No inhibition and rates close to the recurrent excitation: W ≈ w⁺ / D has spectral radius
+  // ≈ 1 / (1 + λ) ≈ 0.99, so z ← e + W z would need thousands of steps; the iteration must give
+  // up and the LU answer.
+  const Eigen::Index n = 160;
+  RecurrentRnn network(n, {.tolerance = 1e-13, .max_iterations = 100000});
+  RecurrentRnn lu_only(n, {.tolerance = 1e-13, .max_iterations = 100000, .adjoint_iterations = 0});
+  network.randomise(21, 2.0 / static_cast<double>(n));
+  network.w_minus.setZero();
+  lu_only.w_plus = network.w_plus;
+  lu_only.w_minus = network.w_minus;
+  Rng rng(22);
+  std::vector<Pattern> patterns;
+  for (int k = 0; k < 2; ++k) {
+    Pattern pattern{VectorD(n), VectorD::Constant(n, 0.01), VectorD(n)};
+    for (Eigen::Index i = 0; i < n; ++i) {
+      pattern.excitatory[i] = 0.001 * rng.uniform();
+      pattern.target[i] = rng.uniform();
+    }
+    patterns.push_back(pattern);
+  }
+  const auto s = network.solve(patterns[0].excitatory, patterns[0].inhibitory);
+  REQUIRE(s.iterations > 1000);  // the premise: a slowly contracting steady-state map
+  REQUIRE(s.q.maxCoeff() < 1.0);
+  VectorD outputs = VectorD::Zero(n);
+  outputs.tail(n / 2).setOnes();
+  RecurrentGradient fallback;
+  RecurrentGradient factorised;
+  loss_and_gradient(network, patterns, outputs, fallback);
+  loss_and_gradient(lu_only, patterns, outputs, factorised);
+  const double scale = 1 + factorised.w_plus.cwiseAbs().maxCoeff();
+  CHECK(scale > 1 + 1e-6);
+  CHECK((fallback.w_plus - factorised.w_plus).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  CHECK((fallback.w_minus - factorised.w_minus).cwiseAbs().maxCoeff() <= 1e-12 * scale);
 }
 
 TEST_CASE("a neuron that neither fires nor is inhibited passes no gradient instead of 1/epsilon") {
@@ -190,6 +294,8 @@ TEST_CASE("bad inputs are errors") {
   negative.w_plus(0, 1) = -0.1;
   CHECK_THROWS_WITH_AS((void)negative.solve(VectorD::Ones(3), VectorD::Zero(3)), doctest::Contains("w_plus"), Error);
   CHECK_THROWS_AS(RecurrentRnn(3, RecurrentOptions{.tolerance = 0.0}), Error);
+  if (!lapack_available()) CHECK_THROWS_AS(RecurrentRnn(3, {.linear_solver = LuBackend::lapack}), Error);
+  CHECK_THROWS_AS(RecurrentRnn(3, {.adjoint_iterations = -1}), Error);
   RecurrentGradient wrong;
   wrong.resize(2);
   const auto s = network.solve(VectorD::Ones(3), VectorD::Zero(3));

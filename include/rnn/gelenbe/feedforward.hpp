@@ -14,6 +14,15 @@
 //   ∂E/∂W⁺_{l−1} = q^{l−1}ᵀ a,  ∂E/∂W⁻_{l−1} = q^{l−1}ᵀ b,  δ^{l−1} = a W⁺ᵀ + b W⁻ᵀ
 // and, because r^l_j sums row j of W_l, every entry of that row also gets Σ_batch b^l_j (the
 // input layer's b included). Each W±_l is n_l × n_{l+1}, non-negative, projected after steps.
+//
+// Initialisation: W⁺_l ~ U[0, 2g / ((1+κ_l) n_{l+1})], W⁻_l ~ U[0, 2g κ_l / ((1+κ_l) n_{l+1})],
+// g = init_gain, so every firing rate r^l (a row sum of both) starts near g. κ_l = 1 for hidden
+// layers; for the output layer κ = output_inhibition. Why: an output's N and its D − r_L are sums
+// over the whole last hidden layer, both large next to the classic r_L = 0.1, so with κ = 1
+// q_L ≈ N / (r_L + M) ≈ 1, and every output whose N − M exceeds r_L by chance is saturated for
+// nearly every input (no gradient: training stalls until the hidden layer drifts it back). With
+// κ = 2 the expected inhibition is twice the excitation: q_L starts below 1/2, and saturation at
+// initialisation takes a deviation of N − M of several standard deviations.
 #include <vector>
 
 #include "rnn/layers/layer.hpp"
@@ -22,8 +31,9 @@
 namespace rnn {
 
 struct GelenbeFeedforwardOptions {
-  float output_rate = 0.1F;  // firing rate of the output neurons (0.1 in public implementations)
-  float init_gain = 1.0F;    // W± ~ U[0, gain / n_{l+1}]: each neuron starts with r ≈ gain
+  float output_rate = 0.1F;        // firing rate of the output neurons (0.1 in public implementations)
+  float init_gain = 1.0F;          // each hidden and input neuron starts with r ≈ gain
+  float output_inhibition = 2.0F;  // κ: output layer's initial mean W⁻ / mean W⁺ (1: both alike)
 };
 
 class GelenbeFeedforward final : public Layer {

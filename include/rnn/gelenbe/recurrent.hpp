@@ -13,19 +13,25 @@
 //
 // Learning (Gelenbe 1993), exact gradients of a loss E(q): with e = ∂E/∂q and
 //   W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i            (0 in the columns of saturated units)
-// the adjoint form (docs/math.md §2.3) solves z = (I − W)⁻¹ e with one LU factorisation, then
+// the adjoint form (docs/math.md §2.3) solves (I − W) z = e, then
 //   ∂E/∂w⁺(u,v) =  q_u (z_v / D_v − z_u / D_u)
 //   ∂E/∂w⁻(u,v) = −q_u (z_u / D_u + q_v z_v / D_v)
 // (the z_u / D_u terms come from r_u depending on u's outgoing weights; absent with fixed
 // rates). The 1993 paper's own form inverts I − W and builds, for every weight, the vector
 // ∂q/∂w(u,v) = γ(u,v) (I − W)⁻¹ (γ has two non-zeros, so two rows of the inverse: O(n) per
 // weight, O(n³) in all, with a larger constant); it is kept as the reference the tests compare
-// against (add_gradient_explicit_inverse).
+// against (add_gradient_explicit_inverse). The adjoint solves by iterating z ← e + W z (W is the
+// transpose of the steady-state map's Jacobian, so this contracts at the rate the steady state
+// was found) when n ≥ 128 and it reaches rounding level within options.adjoint_iterations steps,
+// and otherwise, like the explicit form, factorises I − W with DenseLu (dense_lu.hpp) in padded
+// per-thread storage, through the back end options.linear_solver names.
 // Double precision throughout: n is small and the LU solve wants it.
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "rnn/gelenbe/dense_lu.hpp"
 
 namespace rnn {
 
@@ -38,6 +44,11 @@ struct RecurrentOptions {
   int max_iterations = 10000;      // then: rnn::Error with the residual
   bool rates_from_weights = true;  // r_i = Σ_j w⁺(i,j) + w⁻(i,j); false: the network's fixed `rates`
   double min_denominator = 1e-12;  // floor of D_i; a unit at the floor passes no gradient
+  LuBackend linear_solver = LuBackend::automatic;  // factorisation of I − W (lapack needs RNNL_BLAS)
+  // Adjoint solve for n ≥ 128: at most this many steps of z ← e + W z before falling back to the
+  // LU (0: always LU). The steps converge at the steady-state iteration's rate, one n × n
+  // matrix-vector product each; 64 costs about what the LU costs at n = 128–256.
+  int adjoint_iterations = 64;
 };
 
 struct SteadyState {
@@ -68,6 +79,7 @@ enum class GradientForm : std::uint8_t { adjoint, explicit_inverse };
 
 class RecurrentRnn {
  public:
+  // Throws rnn::Error on invalid options, or options.linear_solver = lapack without OpenBLAS.
   explicit RecurrentRnn(Eigen::Index n, RecurrentOptions options = {});
 
   [[nodiscard]] Eigen::Index size() const { return w_plus.rows(); }
@@ -92,9 +104,9 @@ class RecurrentRnn {
   VectorD rates;  // used when options().rates_from_weights is false
 
  private:
-  // Writes I − W at `state` into `a`, with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and zero
-  // columns for units that pass no gradient; checks that `state` and `e` fit this network.
-  void identity_minus_w(const SteadyState& state, const VectorD& e, MatrixD& a) const;
+  // Writes I − W at `state` into `a` (n × n), with W(j,i) = (w⁺(j,i) − w⁻(j,i) q_i) / D_i and
+  // zero columns for units that pass no gradient; checks that `state` and `e` fit this network.
+  void identity_minus_w(const SteadyState& state, const VectorD& e, StridedMatrixRef a) const;
   // solve() once the weights are checked and the firing rates r computed: a batch of patterns
   // shares them (loss_and_gradient), so they are not re-derived for every pattern.
   [[nodiscard]] SteadyState solve_with_rates(const VectorD& excitatory, const VectorD& inhibitory,
