@@ -115,6 +115,10 @@ class VirtualRun {
   }
 
   void run_events() {
+    if (ctx_.updates() >= o_.max_updates) {  // a resumed run that is already there
+      checkpoint();
+      return finish(StopReason::max_updates, fmt::format("{} updates", ctx_.updates()));
+    }
     for (;;) {
       if (ctx_.stop_requested()) {
         // No evaluation here: the records stay on the schedule an uninterrupted run has, so a run

@@ -84,17 +84,17 @@ LossSum Model::loss_and_gradient(std::span<const float> params, const Matrix& x,
         fmt::format("model {}: gradient buffer has {} entries, {} expected", name_, grad.size(), layout_.size()));
   }
   const Matrix& logits = forward(params, x, ws, true);
-  const LossSum loss = softmax_cross_entropy(logits, labels, &ws.grad_out);
+  ws.deltas.resize(layers_.size());
+  const LossSum loss = softmax_cross_entropy(logits, labels, &ws.deltas.back());
   if (ready != nullptr) ready->loss_computed(loss);
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     const Matrix& in = i == 0 ? x : ws.activations[i - 1];
-    Matrix* dx = i == first_trainable_ ? nullptr : &ws.grad_in;
+    Matrix* dx = i == first_trainable_ ? nullptr : &ws.deltas[i - 1];
     if (split && layers_[i]->splits_gradient()) {
-      layers_[i]->backward_input(params, in, ws.activations[i], ws.grad_out, dx, ws.states[i].get());
+      layers_[i]->backward_input(params, in, ws.activations[i], ws.deltas[i], dx, ws.states[i].get());
     } else {
-      layers_[i]->backward(params, in, ws.activations[i], ws.grad_out, dx, grad, ws.states[i].get());
+      layers_[i]->backward(params, in, ws.activations[i], ws.deltas[i], dx, grad, ws.states[i].get());
     }
-    if (dx != nullptr) std::swap(ws.grad_in, ws.grad_out);
     const auto [begin, end] = parameter_ranges_[i];
     if (ready != nullptr && end > begin) (*ready)(i, begin, end);
   }

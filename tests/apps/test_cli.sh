@@ -220,6 +220,21 @@ expect_error 2 "\-\-ratio" -- "$train" --trainer async --model mlp --data-dir "$
 expect_error 2 "\-\-shards" -- "$train" --trainer async --model mlp --data-dir "$work/data" --shards classes:0
 expect_error 2 "\-\-speed" -- "$train" --trainer async --model mlp --data-dir "$work/data" --speed two-class:2,3
 expect_error 2 "\-\-workers" -- "$train" --trainer async --model mlp --data-dir "$work/data" --workers 0
+# Ctrl-C: the run stops at once with exit code 130, leaving whole metrics and a checkpoint that
+# resumes.
+"$train" --trainer async --model mlp --data-dir "$work/data" --workers 4 --max-updates 100000000 --eval-every 20 \
+  --threads 1 --no-progress --out "$work/int.jsonl" --checkpoint "$work/int.ckpt" >"$work/int.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -s "$work/int.jsonl" ] && [ "$(wc -l <"$work/int.jsonl")" -ge 2 ] && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || { fail "an interrupted async run exited $rc, not 130"; cat "$work/int.log"; }
+[ -f "$work/int.ckpt" ] || fail "no checkpoint written on Ctrl-C"
+[ "$(grep -c '^{.*}$' "$work/int.jsonl")" -eq "$(wc -l <"$work/int.jsonl")" ] || fail "partial metrics record after Ctrl-C"
+"$train" --trainer async --model mlp --data-dir "$work/data" --workers 4 --eval-every 20 \
+  --threads 1 --no-progress --resume "$work/int.ckpt" --max-updates 1 >"$work/int2.log" 2>&1 ||
+  { fail "the checkpoint written on Ctrl-C does not resume"; cat "$work/int2.log"; }
 echo garbage >"$work/bad.ckpt"
 expect_error 1 "bad.ckpt" -- "$train" --trainer async --model mlp --data-dir "$work/data" --resume "$work/bad.ckpt"
 expect_error 1 "workers" -- "$train" --trainer async --model mlp --data-dir "$work/data" --workers 5 \

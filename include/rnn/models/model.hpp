@@ -45,8 +45,10 @@ class GradientReady {
 struct Workspace {
   std::vector<Matrix> activations;  // activations[i] = output of layer i
   std::vector<std::unique_ptr<LayerState>> states;
-  Matrix grad_in;   // ∂L/∂(input of the current layer)
-  Matrix grad_out;  // ∂L/∂(output of the current layer)
+  // deltas[i] = ∂L/∂(output of layer i). One buffer per layer, so each keeps its shape from call
+  // to call: a pair of buffers swapped between layers of different sizes was reallocated at every
+  // layer of every backward pass (fresh pages, zeroed by the kernel, for the large ones).
+  std::vector<Matrix> deltas;
 };
 
 class Model {
