@@ -6,8 +6,9 @@
 #include <bit>
 #include <cmath>
 
-#include "byte_io.hpp"
+#include "bit_packing.hpp"
 #include "rnn/compress/half.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/error.hpp"
 
 namespace rnn {
