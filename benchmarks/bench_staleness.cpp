@@ -72,6 +72,7 @@ void BM_StalenessPush(benchmark::State& state) {
   for (const auto& block : pool.front().blocks) entries += block.indices.size();
 
   rnn::StalenessTracker tracker(layout, static_cast<std::size_t>(delay));
+  tracker.reserve_delay(delay);  // as the server does before its first push this old
   // Warm-up: fill the window, so chains have their steady-state length and buffers their capacity.
   for (std::uint64_t v = 0; v < delay; ++v) tracker.record(pool[v % pool.size()]);
 
