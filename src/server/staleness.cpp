@@ -562,7 +562,10 @@ void StalenessTracker::load_state(wire::Reader& in) {
   if (version == std::numeric_limits<std::uint64_t>::max())
     fail("version " + std::to_string(version) + " has no successor");
   const std::uint64_t history = in.u64("history length");
-  expect(history, std::min<std::uint64_t>(version, window_), "the history length (min(version, window))");
+  if (history != std::min<std::uint64_t>(version, window_)) {
+    fail("a history of " + std::to_string(history) + " updates at version " + std::to_string(version) +
+         " with window " + std::to_string(window_) + " (it keeps the last min(version, window))");
+  }
   const std::uint64_t first = version - history + 1;  // the oldest update kept
 
   // Built beside this one, replaced only once everything has been read and checked.
@@ -591,9 +594,14 @@ void StalenessTracker::load_state(wire::Reader& in) {
       fail(where + std::to_string(blocks) + " blocks, the layout has " + std::to_string(offset_.size()) + " segments");
     }
     update.blocks.resize(static_cast<std::size_t>(blocks));
-    for (TensorBlock& block : update.blocks) {
+    for (std::size_t k = 0; k < update.blocks.size(); ++k) {
+      TensorBlock& block = update.blocks[k];
       const std::uint64_t segment = in.varint("segment");
       if (segment >= offset_.size()) fail(where + "segment " + std::to_string(segment) + " out of range");
+      if (k > 0 && segment <= update.blocks[k - 1].segment) {
+        fail(where + "segment " + std::to_string(segment) + " after segment " +
+             std::to_string(update.blocks[k - 1].segment) + " (each at most once, in increasing order)");
+      }
       block.segment = static_cast<std::uint32_t>(segment);
       const std::uint8_t dense = in.u8("dense flag");
       if (dense > 1) fail(where + "dense flag " + std::to_string(dense) + " is neither 0 nor 1");
@@ -601,11 +609,12 @@ void StalenessTracker::load_state(wire::Reader& in) {
       block.indices.clear();
       if (block.dense) continue;
       const std::uint64_t count = in.varint("index count");
-      // Each index takes at least a byte: a count beyond the input is refused before any allocation.
-      if (count > size_[segment] || count > in.remaining()) {
+      if (count > size_[segment]) {
         fail(where + std::to_string(count) + " indices in segment " + std::to_string(segment) + " of size " +
-             std::to_string(size_[segment]) + " (" + std::to_string(in.remaining()) + " bytes left)");
+             std::to_string(size_[segment]));
       }
+      // Each index takes at least a byte: a count beyond the input is refused before any allocation.
+      in.require(static_cast<std::size_t>(count), "indices");
       std::uint64_t index = 0;
       for (std::uint64_t j = 0; j < count; ++j) {
         const std::uint64_t gap = in.varint("index gap");
@@ -619,11 +628,7 @@ void StalenessTracker::load_state(wire::Reader& in) {
       }
       if (count == 0) fail(where + "an empty sparse block for segment " + std::to_string(segment));
     }
-    try {
-      loaded.record(update);  // checks the segment order
-    } catch (const Error& e) {
-      fail(where + e.what());
-    }
+    loaded.record(update);  // checked above: throws only if memory runs out
   }
   loaded.undoable_ = false;   // the saved tracker's undo record is not part of its state
   *this = std::move(loaded);  // `loaded` is *built

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -239,6 +241,74 @@ void run_stream(std::size_t window, std::uint64_t seed, int steps, Drive drive =
       tracker = std::move(loaded);
     }
   }
+}
+
+// A tracker state written field by field in the format staleness.hpp documents, so that the
+// tests can build valid states by hand and spoil any one field.
+struct StateText {
+  struct RawBlock {
+    std::uint64_t segment = 0;
+    std::uint8_t dense = 0;
+    std::vector<std::uint64_t> gaps;  // sparse: the first index, then the differences
+  };
+  std::string tag = "rnnl staleness tracker 1";
+  std::uint64_t parameters = 0;
+  std::vector<std::uint64_t> sizes;
+  std::uint64_t window = 0;
+  std::uint64_t version = 0;
+  std::uint64_t reach = 65;
+  std::uint64_t history = 0;
+  std::vector<std::uint64_t> dense_base;
+  std::vector<std::vector<RawBlock>> updates;
+  std::optional<std::uint64_t> block_count;  // written instead of the first update's block count
+
+  [[nodiscard]] std::vector<std::uint8_t> bytes() const {
+    std::vector<std::uint8_t> out;
+    wire::put_string(out, tag);
+    wire::put_u64(out, parameters);
+    wire::put_u64(out, sizes.size());
+    for (const std::uint64_t size : sizes) wire::put_u64(out, size);
+    for (const std::uint64_t v : {window, version, reach, history}) wire::put_u64(out, v);
+    for (const std::uint64_t count : dense_base) wire::put_u64(out, count);
+    for (std::size_t u = 0; u < updates.size(); ++u) {
+      wire::put_varint(out, u == 0 && block_count ? *block_count : updates[u].size());
+      for (const RawBlock& block : updates[u]) {
+        wire::put_varint(out, block.segment);
+        wire::put_u8(out, block.dense);
+        if (block.dense == 1) continue;
+        wire::put_varint(out, block.gaps.size());
+        for (const std::uint64_t gap : block.gaps) wire::put_varint(out, gap);
+      }
+    }
+    return out;
+  }
+};
+
+// Updates 3 … 5 of a window-3 tracker of test_layout() (sizes 1, 20, 3, 128) whose update 2
+// was segment 1, dense: v3 = a.w {0, 2} and b.w dense, v4 = a.b dense, v5 = a.w {2, 19}.
+StateText valid_state() {
+  StateText state;
+  state.parameters = 152;
+  state.sizes = {1, 20, 3, 128};
+  state.window = 3;
+  state.version = 5;
+  state.history = 3;
+  state.dense_base = {0, 1, 0, 0};
+  state.updates = {{{1, 0, {0, 2}}, {3, 1, {}}}, {{0, 1, {}}}, {{1, 0, {2, 17}}}};
+  return state;
+}
+
+// Loading `bytes` into a tracker holding some history must fail with rnn::Error and leave it
+// exactly as it was.
+void check_refused(std::span<const std::uint8_t> bytes) {
+  const ParameterLayout layout = test_layout();
+  StalenessTracker target(layout, 3);
+  Rng rng(4);
+  for (int step = 0; step < 7; ++step) target.record(as_update(random_push(layout, rng)));
+  const std::vector<std::uint8_t> before = saved(target);
+  CHECK_THROWS_AS(load(target, bytes), Error);
+  CHECK(target.version() == 7);
+  CHECK(saved(target) == before);
 }
 
 }  // namespace
@@ -542,6 +612,128 @@ TEST_SUITE("staleness") {
     CHECK_THROWS_AS(tracker.staleness_dense(2, 0, tau), Error);
     tracker.staleness(2, 0, Idx{1, 3}, tau);
     CHECK(tau == Idx{0, 0});
+  }
+
+  TEST_CASE("a tracker's saved state is the documented format, and loads back to the same answers") {
+    const ParameterLayout layout = test_layout();
+    StalenessTracker tracker(layout, 3);
+    tracker.record(Message{});
+    tracker.record(as_update({{1, true, {}}}));
+    tracker.record(as_update({{1, false, {0, 2}}, {3, true, {}}}));
+    tracker.record(as_update({{0, true, {}}}));
+    tracker.record(as_update({{1, false, {2, 19}}}));
+    const std::vector<std::uint8_t> by_hand = valid_state().bytes();
+    CHECK(saved(tracker) == by_hand);
+
+    StalenessTracker loaded(layout, 3);
+    load(loaded, by_hand);
+    CHECK(loaded.version() == 5);
+    std::vector<std::uint32_t> tau(3);
+    loaded.staleness(2, 1, std::vector<std::uint32_t>{0, 2, 19}, tau);
+    CHECK(tau == std::vector<std::uint32_t>{1, 2, 1});
+    std::vector<std::uint32_t> one(1);
+    loaded.staleness_dense(2, 0, one);
+    CHECK(one[0] == 1);
+    loaded.staleness_dense(3, 0, one);
+    CHECK(one[0] == 1);
+    loaded.staleness_dense(4, 0, one);
+    CHECK(one[0] == 0);
+    std::vector<std::uint32_t> b(128);
+    loaded.staleness_dense(2, 3, b);
+    CHECK(std::all_of(b.begin(), b.end(), [](std::uint32_t t) { return t == 1; }));
+    CHECK_THROWS_AS(loaded.staleness_dense(1, 3, b), Error);  // older than the window, as on the original
+  }
+
+  TEST_CASE("a state that does not fit the tracker, or does not add up, is refused and changes nothing") {
+    const auto spoilt = [](auto change) {
+      StateText state = valid_state();
+      change(state);
+      return state.bytes();
+    };
+    using S = StateText;
+    const std::vector<std::pair<const char*, std::vector<std::uint8_t>>> cases{
+        {"tag", spoilt([](S& s) { s.tag = "rnnl staleness tracker 2"; })},
+        {"parameter count", spoilt([](S& s) { s.parameters = 153; })},
+        {"segment count", spoilt([](S& s) { s.sizes.pop_back(); })},
+        {"segment size", spoilt([](S& s) { s.sizes[1] = 21; })},
+        {"window", spoilt([](S& s) { s.window = 4; })},
+        {"history longer than the version", spoilt([](S& s) { s.version = 2; })},
+        {"history shorter than the window", spoilt([](S& s) { s.history = 2; })},
+        {"reach of no record", spoilt([](S& s) { s.reach = 100; })},
+        {"reach the window never needs", spoilt([](S& s) { s.reach = 257; })},
+        {"version without a successor", spoilt([](S& s) { s.version = std::numeric_limits<std::uint64_t>::max(); })},
+        {"more dense touches than updates", spoilt([](S& s) { s.dense_base[1] = 3; })},
+        {"more blocks than segments", spoilt([](S& s) { s.block_count = 5; })},
+        {"segment out of range", spoilt([](S& s) { s.updates[1][0].segment = 4; })},
+        {"segments out of order", spoilt([](S& s) { std::swap(s.updates[0][0], s.updates[0][1]); })},
+        {"segment twice", spoilt([](S& s) { s.updates[0][1] = s.updates[0][0]; })},
+        {"dense flag", spoilt([](S& s) { s.updates[1][0].dense = 2; })},
+        {"more indices than the segment has", spoilt([](S& s) { s.updates[2][0].gaps.assign(21, 1); })},
+        {"empty sparse block", spoilt([](S& s) { s.updates[2][0].gaps.clear(); })},
+        {"repeated index", spoilt([](S& s) {
+           s.updates[0][0].gaps = {0, 2, 0};
+         })},
+        {"index beyond the segment", spoilt([](S& s) {
+           s.updates[2][0].gaps = {2, 18};
+         })},
+        {"first index beyond the segment", spoilt([](S& s) { s.updates[2][0].gaps = {20}; })},
+        {"a missing update", spoilt([](S& s) { s.updates.pop_back(); })},
+    };
+    for (const auto& [name, bytes] : cases) {
+      const std::string problem = name;
+      CAPTURE(problem);
+      check_refused(bytes);
+    }
+    // Every prefix of a valid state is refused too.
+    const std::vector<std::uint8_t> bytes = valid_state().bytes();
+    for (std::size_t size = 0; size < bytes.size(); ++size) {
+      CAPTURE(size);
+      check_refused(std::span(bytes.data(), size));
+    }
+  }
+
+  TEST_CASE("a state is refused by a tracker of another layout or window") {
+    const std::vector<std::uint8_t> bytes = valid_state().bytes();
+    ParameterLayout other;
+    other.add("a.b", 1, 1, false);
+    other.add("a.w", 4, 5, false);
+    StalenessTracker wrong_layout(other, 3);
+    CHECK_THROWS_AS(load(wrong_layout, bytes), Error);
+    CHECK(wrong_layout.version() == 0);
+    StalenessTracker wrong_window(test_layout(), 4);
+    CHECK_THROWS_AS(load(wrong_window, bytes), Error);
+    CHECK(wrong_window.version() == 0);
+  }
+
+  TEST_CASE("a state with random bytes flipped loads as some valid state or is refused unchanged") {
+    const ParameterLayout layout = test_layout();
+    StalenessTracker source(layout, 40);
+    Rng rng(17);
+    for (int step = 0; step < 100; ++step) {
+      source.reserve_delay(rng.below(41));
+      source.record(as_update(random_push(layout, rng)));
+    }
+    const std::vector<std::uint8_t> bytes = saved(source);
+    int refused = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<std::uint8_t> bad = bytes;
+      for (std::uint64_t flips = 1 + rng.below(3); flips > 0; --flips) {
+        bad[rng.below(bad.size())] ^= static_cast<std::uint8_t>(1 + rng.below(255));
+      }
+      StalenessTracker target(layout, 40);
+      target.record(as_update(random_push(layout, rng)));
+      const std::vector<std::uint8_t> before = saved(target);
+      try {
+        load(target, bad);
+        CHECK(saved(target).size() > 0);  // loaded: a state it can go on from
+        target.reserve_delay(40);
+        target.record(as_update(random_push(layout, rng)));
+      } catch (const Error&) {
+        ++refused;
+        CHECK(saved(target) == before);
+      }
+    }
+    CHECK(refused > 0);
   }
 }
 

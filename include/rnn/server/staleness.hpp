@@ -123,7 +123,8 @@ class StalenessTracker {
   // Replaces the state with one save_state wrote, for a tracker of the same layout and window;
   // afterwards every query and record behaves exactly as on the tracker that was saved. Checks
   // everything it reads (shape, window, versions, counts, every update) and throws rnn::Error
-  // naming the first problem, leaving the tracker unchanged.
+  // naming the first problem, leaving the tracker unchanged (so it builds the new state beside
+  // the old one: memory for two trackers while it loads).
   void load_state(wire::Reader& in);
 
  private:
