@@ -135,6 +135,14 @@ void prefetch_words(const std::uint64_t* record, std::size_t a, std::size_t b, s
   __builtin_prefetch(record + c);
 }
 
+// `words` zeroed words in `storage` from storage[first], the start of a cache line.
+void allocate_records(std::unique_ptr<std::uint64_t[]>& storage, std::size_t& first, std::size_t words) {
+  constexpr std::size_t line_words = 64 / sizeof(std::uint64_t);
+  storage = std::make_unique<std::uint64_t[]>(words + line_words - 1);  // zeroed
+  const auto misaligned = reinterpret_cast<std::uintptr_t>(storage.get()) % 64 / sizeof(std::uint64_t);
+  first = (line_words - misaligned) % line_words;
+}
+
 // How a query names its indices: a sorted list, or the whole segment.
 struct ListedIndices {
   std::span<const std::uint32_t> indices;
@@ -178,7 +186,8 @@ StalenessTracker::StalenessTracker(std::vector<std::size_t> offset, std::vector<
   for (std::size_t s = 1; s < offset_.size(); ++s) assert(offset_[s] == offset_[s - 1] + size_[s - 1]);
   stride_ = shapes[shape_].words;
   reach_ = shapes[shape_].reach;
-  records_.assign(parameters * stride_, 0);
+  parameters_ = parameters;
+  allocate_records(storage_, first_record_, parameters * stride_);
   dense_count_.assign(offset_.size(), 0);
   // The ring starts empty and grows in record(): a large window costs nothing until it is used.
 }
@@ -230,7 +239,7 @@ void StalenessTracker::count(std::uint64_t base_version, std::size_t segment, Lo
   const RecordShape& shape = shapes[shape_];
   const Cut cut(mask_base + 1, shape);
   const std::size_t stride = shape.words;
-  const std::uint64_t* records = records_.data() + offset_[segment] * stride;
+  const std::uint64_t* records = this->records() + offset_[segment] * stride;
   const std::size_t n = tau_out.size();
   for (std::size_t j = 0; j < n; ++j) {
     if (j + prefetch_distance < n) {
@@ -384,7 +393,7 @@ void StalenessTracker::apply(const Message& update, std::uint64_t base_version, 
       continue;
     }
     const std::size_t offset = offset_[block.segment];
-    std::uint64_t* records = records_.data() + offset * stride;
+    std::uint64_t* records = this->records() + offset * stride;
     const std::uint32_t* indices = block.indices.data();
     const std::size_t n = block.indices.size();
     [[maybe_unused]] std::uint32_t dense = 0;
@@ -437,7 +446,7 @@ void StalenessTracker::undo_record() {
   const Position at(version, shapes[shape_]);
   const Slot& slot = slot_of(version);
   for (std::size_t j = 0; j < slot.touched.size(); ++j) {
-    std::uint64_t* record = records_.data() + std::size_t{slot.touched[j]} * stride_;
+    std::uint64_t* record = records() + std::size_t{slot.touched[j]} * stride_;
     record[0] = undo_[3 * j];
     record[at.mask_word] = undo_[3 * j + 1];
     touches_field.set(record, undo_[3 * j + 2] & 0xFFFFU);
@@ -453,13 +462,17 @@ void StalenessTracker::undo_record() {
 // reach (above now − W), which is all a record has to be.
 void StalenessTracker::rebuild_records(std::size_t shape) {
   const RecordShape& to = shapes[shape];
-  Records records(records_.size() / stride_ * to.words, 0);  // the only allocation
+  std::unique_ptr<std::uint64_t[]> storage;
+  std::size_t first = 0;
+  allocate_records(storage, first, parameters_ * to.words);  // the only allocation
+  std::uint64_t* records = storage.get() + first;
   for (std::uint64_t age = history_length(); age > 0; --age) {
     const std::uint64_t v = now_ - age + 1;
     const Position at(v, to);
-    for (const std::uint32_t flat : slot_of(v).touched) touch(records.data() + flat * to.words, v, at, to);
+    for (const std::uint32_t flat : slot_of(v).touched) touch(records + flat * to.words, v, at, to);
   }
-  records_ = std::move(records);
+  storage_ = std::move(storage);
+  first_record_ = first;
   shape_ = shape;
   stride_ = to.words;
   reach_ = to.reach;
@@ -473,8 +486,7 @@ void StalenessTracker::reserve_delay(std::uint64_t delay) {
     rebuild_records(shape);
   } catch (const std::bad_alloc&) {
     throw Error("staleness: out of memory widening the records to reach " + std::to_string(shapes[shape].reach) +
-                " updates (" + std::to_string(records_.size() / stride_ * shapes[shape].words * sizeof(std::uint64_t)) +
-                " bytes)");
+                " updates (" + std::to_string(parameters_ * shapes[shape].words * sizeof(std::uint64_t)) + " bytes)");
   }
 }
 
@@ -488,7 +500,7 @@ void StalenessTracker::reserve_delay(std::uint64_t delay) {
 //           from 0)
 void StalenessTracker::save_state(std::vector<std::uint8_t>& out) const {
   wire::put_string(out, state_tag);
-  wire::put_u64(out, records_.size() / stride_);
+  wire::put_u64(out, parameters_);
   wire::put_u64(out, offset_.size());
   for (const std::size_t size : size_) wire::put_u64(out, size);
   const std::uint64_t history = history_length();
@@ -543,7 +555,7 @@ void StalenessTracker::load_state(wire::Reader& in) {
     }
   };
   if (in.string("staleness state tag") != state_tag) fail("not a staleness tracker's state (wrong tag)");
-  expect(in.u64("parameter count"), records_.size() / stride_, "the parameter count");
+  expect(in.u64("parameter count"), parameters_, "the parameter count");
   expect(in.u64("segment count"), offset_.size(), "the segment count");
   for (std::size_t s = 0; s < size_.size(); ++s) {
     expect(in.u64("segment size"), size_[s], ("the size of segment " + std::to_string(s)).c_str());

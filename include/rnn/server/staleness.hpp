@@ -55,7 +55,7 @@
 // steps.
 #include <cstddef>
 #include <cstdint>
-#include <new>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -128,20 +128,6 @@ class StalenessTracker {
   void load_state(wire::Reader& in);
 
  private:
-  // Per-index records are read at random: each starts on a cache line or divides one.
-  template <typename T>
-  struct CacheLineAllocator {
-    using value_type = T;
-    static constexpr std::align_val_t alignment{64};
-    CacheLineAllocator() = default;
-    template <typename U>
-    explicit CacheLineAllocator(const CacheLineAllocator<U>& /*other*/) {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
-    void deallocate(T* p, std::size_t /*n*/) { ::operator delete(p, alignment); }
-    friend bool operator==(const CacheLineAllocator& /*a*/, const CacheLineAllocator& /*b*/) { return true; }
-  };
-  using Records = std::vector<std::uint64_t, CacheLineAllocator<std::uint64_t>>;
-
   struct Slot {
     std::uint64_t version = 0;                // the update held here, for checking the window
     std::vector<std::uint32_t> touched;       // the flat indices it touched sparsely, ascending
@@ -167,6 +153,8 @@ class StalenessTracker {
   void count_older(std::uint64_t base_version, std::uint64_t mask_base, std::size_t segment, LocalIndex local,
                    std::span<std::uint32_t> tau_out) const;
   void rebuild_records(std::size_t shape);
+  [[nodiscard]] std::uint64_t* records() { return storage_.get() + first_record_; }
+  [[nodiscard]] const std::uint64_t* records() const { return storage_.get() + first_record_; }
 
   std::vector<std::size_t> offset_;  // per segment
   std::vector<std::size_t> size_;
@@ -175,7 +163,11 @@ class StalenessTracker {
   std::size_t shape_ = 0;  // index into the table of record shapes (staleness.cpp)
   std::size_t stride_;     // words per record
   std::size_t reach_;      // R
-  Records records_;
+  std::size_t parameters_;
+  // The records, stride_ words per flat index, from storage_[first_record_], the first word of a
+  // cache line: each record then divides a line or fills whole ones.
+  std::unique_ptr<std::uint64_t[]> storage_;
+  std::size_t first_record_ = 0;
   std::vector<Slot> ring_;                  // up to W + 1 slots; version v lives in slot v mod (W + 1)
   std::vector<std::uint64_t> dense_count_;  // per segment: dense touches so far
   std::vector<std::uint64_t> undo_;         // per sparse entry of the last record: L_i, mask word, C_i and base
