@@ -111,7 +111,18 @@ struct Position {
 // are out of reach), then the version is set and counted.
 void touch(std::uint64_t* record, std::uint64_t version, const Position& at, const RecordShape& shape) {
   const std::uint64_t count = touches_field.get(record);
-  const std::uint64_t idle_blocks = std::min<std::uint64_t>(at.block - record[0] / 64, shape.slots);
+  const std::uint64_t idle_blocks = at.block - record[0] / 64;
+  if (idle_blocks >= shape.slots) {
+    // Idle for all K blocks or more (the common case for a rarely chosen index): the record is
+    // written afresh, whole words only, none read back (every base = the count so far).
+    const std::uint64_t every_field = count * 0x0001'0001'0001'0001U;
+    record[1] = (every_field & ~std::uint64_t{0xFFFF}) | ((count + 1) & 0xFFFFU);
+    for (std::size_t w = 2; w < shape.mask_offset; ++w) record[w] = every_field;
+    for (std::size_t w = shape.mask_offset; w < shape.mask_offset + shape.slots; ++w) record[w] = 0;
+    record[at.mask_word] = at.bit;
+    record[0] = version;
+    return;
+  }
   std::size_t slot = at.slot;
   for (std::uint64_t k = 0; k < idle_blocks; ++k) {
     Field(1 + slot).set(record, count);
