@@ -198,7 +198,8 @@ ServerStep::ServerStep(const ParameterLayout& layout, StepPolicy policy, float l
     : layout_(layout), policy_(policy), max_delay_(max_delay), stage_(layout.size()) {
   set_learning_rate(learning_rate);
   if (policy == StepPolicy::per_parameter_staleness) {
-    // Only the per-parameter policy needs the history (~16 bytes per parameter, plus the pushes it keeps).
+    // Only the per-parameter policy needs the history (32 to 320 bytes per parameter as the delays
+    // grow, plus the pushes it keeps: staleness.hpp).
     if (max_delay > StalenessTracker::max_window) {
       throw Error(
           fmt::format("max_delay {} is above {}, the most updates the per-parameter policy's staleness history keeps",
