@@ -217,7 +217,8 @@ ServerStep::ServerStep(const ParameterLayout& layout, StepPolicy policy, float l
       stage_(layout.size()) {
   set_learning_rate(learning_rate);
   if (policy == StepPolicy::per_parameter_staleness) {
-    // Only the per-parameter policy needs the history (~16 bytes per parameter, plus the pushes it keeps).
+    // Only the per-parameter policy needs the history (32 to 320 bytes per parameter as the delays
+    // grow, plus the pushes it keeps: staleness.hpp).
     if (max_delay > StalenessTracker::max_window) {
       throw Error(
           fmt::format("max_delay {} is above {}, the most updates the per-parameter policy's staleness history keeps",
@@ -294,17 +295,12 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
       break;
     }
     case StepPolicy::per_parameter_staleness: {
-      // τ of every entry, from the history before this push.
-      std::size_t position = 0;
-      for (const TensorBlock& block : push.blocks) {
-        const std::span<std::uint32_t> block_tau(tau_.data() + position, block.count());
-        if (block.dense) {
-          tracker_->staleness_dense(push.base_version, block.segment, block_tau);
-        } else {
-          tracker_->staleness(push.base_version, block.segment, block.indices, block_tau);
-        }
-        position += block.count();
-      }
+      // τ of every entry, from the history before this push, counted as the push is recorded (one
+      // pass over the history's records); taken back below if a step is not finite. The masks
+      // answer this delay alone from now on (widened, rarely, if it is the largest yet). Both
+      // calls throw only for lack of memory, and change nothing then.
+      tracker_->reserve_delay(result.delay);
+      tracker_->count_and_record(push, push.base_version, std::span(tau_.data(), entries));
       const auto scale_of = [this](std::size_t p) {
         return 1.0F / static_cast<float>(std::max<std::uint32_t>(1, tau_[p]));
       };
@@ -314,14 +310,12 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   }
   const std::span<const float> staged(stage_.data(), entries);
   if (!all_finite(staged)) {
+    if (tracker_) tracker_->undo_record();
     const std::size_t position = static_cast<std::size_t>(
         std::find_if(staged.begin(), staged.end(), [](float v) { return !std::isfinite(v); }) - staged.begin());
     reject_step(push, params, position, result);
     return result;
   }
-  // Recording fails only for lack of memory while the history grows, and changes nothing then;
-  // nothing has been written yet, and nothing after it throws.
-  if (tracker_) tracker_->record(push);
   if (rule_ != nullptr) {
     // The rule's step from the staged gradients; its state (momentum, moments) advances only for
     // the entries the push carries. From finite gradients and parameters it cannot make a
@@ -350,15 +344,51 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   return result;
 }
 
+namespace {
+constexpr std::string_view server_state_tag = "rnnl server step 1";
+}  // namespace
+
+// Layout (rnn/core/byte_io.hpp): string server_state_tag, u8 policy, u64 max_delay, f32 learning
+// rate, u64 version, then the staleness tracker's state for the per-parameter policy.
 void ServerStep::save_state(std::vector<std::uint8_t>& out) const {
-  wire::put_u64(out, version_);
+  wire::put_string(out, server_state_tag);
+  wire::put_u8(out, static_cast<std::uint8_t>(policy_));
+  wire::put_u64(out, max_delay_);
   wire::put_f32(out, learning_rate_);
+  wire::put_u64(out, version_);
+  if (tracker_) tracker_->save_state(out);
 }
 
 void ServerStep::load_state(wire::Reader& in) {
-  const std::uint64_t version = in.u64("server version");
-  const float learning_rate = in.f32("server learning rate");
-  set_learning_rate(learning_rate);
+  if (in.string("server state tag") != server_state_tag)
+    throw Error("server state: not a server step's state (wrong tag)");
+  const std::uint8_t policy = in.u8("step policy");
+  if (policy != static_cast<std::uint8_t>(policy_)) {
+    const std::string_view saved =
+        policy <= static_cast<std::uint8_t>(StepPolicy::per_parameter_staleness) ? to_string(StepPolicy{policy}) : "?";
+    throw Error(fmt::format("server state: saved with step policy {} ({}), this server's is {}", policy, saved,
+                            to_string(policy_)));
+  }
+  const std::uint64_t max_delay = in.u64("max_delay");
+  if (max_delay != max_delay_) {
+    throw Error(fmt::format("server state: saved with max_delay {}, this server's is {}", max_delay, max_delay_));
+  }
+  const float learning_rate = in.f32("learning rate");
+  if (!std::isfinite(learning_rate) || learning_rate < 0.0F) {
+    throw Error(fmt::format("server state: learning rate {} is not finite and >= 0", learning_rate));
+  }
+  const std::uint64_t version = in.u64("version");
+  if (tracker_) {
+    // Loaded beside the current one, so that a refused state leaves this server as it was.
+    StalenessTracker loaded(layout_, tracker_->window());
+    loaded.load_state(in);
+    if (loaded.version() != version) {
+      throw Error(fmt::format("server state: version {}, but its staleness history is at version {}", version,
+                              loaded.version()));
+    }
+    *tracker_ = std::move(loaded);
+  }
+  learning_rate_ = learning_rate;
   version_ = version;
 }
 

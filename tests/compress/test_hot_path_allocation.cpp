@@ -4,6 +4,7 @@
 // built only without sanitizers (which bring their own allocator).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <limits>
@@ -30,6 +31,20 @@ void operator delete(void* p) noexcept {
   std::free(p);
 }
 void operator delete(void* p, std::size_t /*size*/) noexcept {
+  std::free(p);
+}
+// The over-aligned forms (the staleness tracker's records are cache-line aligned) count too.
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  allocated_bytes.fetch_add(size, std::memory_order_relaxed);
+  const auto align = static_cast<std::size_t>(alignment);
+  if (void* p = std::aligned_alloc(align, (std::max<std::size_t>(size, 1) + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p, std::align_val_t /*alignment*/) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t /*size*/, std::align_val_t /*alignment*/) noexcept {
   std::free(p);
 }
 
@@ -134,9 +149,71 @@ TEST_CASE("a per-parameter server with a million-update window allocates only pe
   const std::size_t before = allocated_bytes.load();
   ServerStep server(layout, StepPolicy::per_parameter_staleness, 0.1F, StalenessTracker::max_window);
   const std::size_t bytes = allocated_bytes.load() - before;
-  // Per parameter: its last touch (16 bytes), τ (4) and staged step (4); not a million ring slots.
-  CHECK(bytes < 25 * layout.size());
-  CHECK(bytes >= 24 * layout.size());
+  // Per parameter: its staleness record at its narrowest (32 bytes), τ (4) and staged step (4);
+  // not a million ring slots, nor the widest records.
+  CHECK(bytes < 41 * layout.size());
+  CHECK(bytes >= 40 * layout.size());
+}
+
+// An AdaComp-like push: 1 % of every tensor of `layout`, evenly spaced from an offset that
+// moves with the seed (so that pushes overlap in part), `delay` updates old (or as old as the
+// server).
+void fill_push(Message& push, const ParameterLayout& layout, std::uint64_t seed, std::uint64_t version,
+               std::uint64_t delay) {
+  push.base_version = version - std::min(version, delay);
+  push.blocks.resize(layout.segments().size());
+  for (std::size_t s = 0; s < layout.segments().size(); ++s) {
+    TensorBlock& block = push.blocks[s];
+    block.clear_entries();
+    block.segment = static_cast<std::uint32_t>(s);
+    const std::size_t size = layout.segment(s).size();
+    const std::size_t k = std::max<std::size_t>(1, size / 100);
+    const std::size_t stride = size / k;
+    // k entries whatever the seed, so that every push is as large as the ones before.
+    for (std::size_t m = 0, j = (seed * 7 + s) % (size - (k - 1) * stride); m < k; ++m, j += stride) {
+      block.indices.push_back(static_cast<std::uint32_t>(j));
+      block.values.push_back(0.001F);
+    }
+  }
+}
+
+TEST_CASE("after warm-up, the per-parameter step allocates nothing at large delays, beyond the widest record too") {
+  // 1 000 workers on cnn (delay 999), and a delay beyond the records' reach, where the older part
+  // of τ comes from the kept history, on a small layout. Refused pushes (a step that overflows)
+  // are undone without allocating either.
+  const auto cnn = make_model("cnn");
+  const ParameterLayout small = test::small_layout();
+  struct Case {
+    const char* name;
+    const ParameterLayout& layout;
+    std::uint64_t delay;
+  };
+  for (const Case& c :
+       {Case{"cnn", cnn->layout(), 999}, Case{"small", small, StalenessTracker::max_record_reach + 100}}) {
+    CAPTURE(c.name);
+    const ParameterLayout& layout = c.layout;
+    ServerStep server(layout, StepPolicy::per_parameter_staleness, 4.0F, c.delay);
+    std::vector<float> theta(layout.size(), 0.1F);
+    Message push;
+    Message overflowing;
+    fill_push(overflowing, layout, 0, 0, 0);
+    std::uint64_t seed = 0;
+    auto round = [&](std::uint64_t pushes) {
+      for (std::uint64_t t = 0; t < pushes; ++t, ++seed) {
+        fill_push(push, layout, seed, server.version(), c.delay);
+        REQUIRE(server.apply(push, theta).applied());
+        if (t % 8 == 0) {
+          overflowing.base_version = server.version();
+          overflowing.blocks.back().values.back() = std::numeric_limits<float>::max();
+          REQUIRE(server.apply(overflowing, theta).outcome == PushOutcome::non_finite);
+        }
+      }
+    };
+    round(c.delay + 50);  // warm-up: every ring slot used, records as wide as the delay needs
+    const long before = allocations.load();
+    round(60);
+    CHECK(allocations.load() - before == 0);
+  }
 }
 
 }  // namespace rnn

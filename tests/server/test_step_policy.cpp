@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "compress/test_support.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/core/rng.hpp"
 #include "rnn/server/step_policy.hpp"
@@ -162,6 +164,21 @@ std::vector<BadPush> bad_pushes() {
       {"base version 2^64 - 1", PushOutcome::from_the_future, [](M m, V, D) { m.base_version = UINT64_MAX; }},
       {"too stale", PushOutcome::too_stale, [](M m, V now, D max_delay) { m.base_version = now - max_delay - 1; }},
   };
+}
+
+std::vector<std::uint8_t> saved(const ServerStep& step) {
+  std::vector<std::uint8_t> bytes;
+  step.save_state(bytes);
+  return bytes;
+}
+
+void load(ServerStep& step, std::span<const std::uint8_t> bytes) {
+  wire::Reader in(bytes, "server state");
+  step.load_state(in);
+}
+
+bool same_result(const StepResult& a, const StepResult& b) {
+  return a.outcome == b.outcome && a.delay == b.delay && a.entries == b.entries && a.tau_sum == b.tau_sum;
 }
 
 }  // namespace
@@ -482,6 +499,134 @@ TEST_SUITE("server step: hostile pushes") {
     CHECK_THROWS_AS(step.set_learning_rate(-0.1F), Error);
     CHECK(step.learning_rate() == 0.1F);
     CHECK_THROWS_AS(ServerStep(layout, StepPolicy::plain, std::numeric_limits<float>::infinity(), 10), Error);
+  }
+
+  TEST_CASE("a push refused for its step leaves no trace in the per-parameter history, at any delay and version") {
+    // Long enough for the records to widen to their widest for this max_delay (reach 257), with
+    // refusals on and around the first version of each block of 64 versions, each followed by
+    // pushes at the full delay: undoing such a refusal must restore the oldest block in reach.
+    const ParameterLayout layout = test::small_layout();
+    const std::size_t max_delay = 257;
+    ServerStep step(layout, StepPolicy::per_parameter_staleness, 1000.0F, max_delay);
+    ServerStep reference(layout, StepPolicy::per_parameter_staleness, 1000.0F, max_delay);
+    std::vector<float> theta = test::random_gradient(layout.size(), 3, 1.0F);
+    std::vector<float> expected = theta;
+    Rng rng(29);
+    int refused = 0;
+    for (int t = 0; t < 900; ++t) {
+      const std::uint64_t next = step.version() + 1;
+      if (next % 64 <= 1 || next % 64 == 63 || rng.below(4) == 0) {
+        // Values at the float range's end: with a learning rate of 1000 the step overflows for any τ ≤ 257.
+        Message push = random_push(layout, rng, step.version(), max_delay);
+        for (float& v : push.blocks.back().values) v = std::numeric_limits<float>::max();
+        const StepResult got = step.apply(push, theta);
+        if (got.applied()) {
+          CHECK(same_result(got, reference.apply(push, expected)));
+        } else {
+          CHECK(got.outcome == PushOutcome::non_finite);
+          ++refused;
+        }
+      }
+      Message push = random_push(layout, rng, step.version(), max_delay);
+      if (step.version() >= max_delay && rng.below(2) == 0) push.base_version = step.version() - max_delay;
+      const StepResult got = step.apply(push, theta);
+      CHECK(got.applied());
+      CHECK(same_result(got, reference.apply(push, expected)));
+    }
+    CHECK(refused > 200);
+    CHECK(same_bits(theta, expected));
+    CHECK(saved(step) == saved(reference));
+  }
+
+  TEST_CASE(
+      "a server saved mid-run and loaded into a fresh one applies every later push bit for bit like the original") {
+    const ParameterLayout layout = test::small_layout();
+    const std::size_t max_delay = 150;
+    for (const StepPolicy policy : all_policies) {
+      CAPTURE(to_string(policy));
+      ServerStep original(layout, policy, 0.25F, max_delay);
+      std::vector<float> theta = test::random_gradient(layout.size(), 3, 1.0F);
+      Rng rng(31, static_cast<std::uint64_t>(policy));
+      for (int t = 0; t < 200; ++t) original.apply(random_push(layout, rng, original.version(), max_delay), theta);
+      original.set_learning_rate(0.125F);
+
+      ServerStep resumed(layout, policy, 0.5F, max_delay);  // another learning rate: the state's wins
+      load(resumed, saved(original));
+      CHECK(resumed.version() == original.version());
+      CHECK(resumed.learning_rate() == 0.125F);
+      std::vector<float> resumed_theta = theta;  // the parameters are the caller's to save
+      const std::vector<BadPush> bad = bad_pushes();
+      for (int t = 0; t < 300; ++t) {
+        Message push = random_push(layout, rng, original.version(), max_delay);
+        if (t % 7 == 0) bad[static_cast<std::size_t>(t) % bad.size()].spoil(push, original.version(), max_delay);
+        const StepResult a = original.apply(push, theta);
+        const StepResult b = resumed.apply(push, resumed_theta);
+        CHECK(same_result(a, b));
+      }
+      CHECK(same_bits(theta, resumed_theta));
+      CHECK(saved(resumed) == saved(original));
+    }
+  }
+
+  TEST_CASE("a server state that does not fit this server, or does not add up, is refused and changes nothing") {
+    const ParameterLayout layout = test::small_layout();
+    ServerStep source(layout, StepPolicy::per_parameter_staleness, 0.25F, 20);
+    std::vector<float> theta = test::random_gradient(layout.size(), 3, 1.0F);
+    Rng rng(37);
+    for (int t = 0; t < 30; ++t) source.apply(random_push(layout, rng, source.version(), 20), theta);
+    const std::vector<std::uint8_t> state = saved(source);
+    // Layout: string tag (u32 length + 18 bytes), u8 policy, u64 max_delay, f32 learning rate,
+    // u64 version, then the tracker's state.
+    constexpr std::size_t policy_at = 4 + 18;
+    constexpr std::size_t rate_at = policy_at + 1 + 8;
+    constexpr std::size_t version_at = rate_at + 4;
+    const auto with_rate = [&](float rate) {
+      std::vector<std::uint8_t> bytes = state;
+      std::vector<std::uint8_t> field;
+      wire::put_f32(field, rate);
+      std::copy(field.begin(), field.end(), bytes.begin() + rate_at);
+      return bytes;
+    };
+    std::vector<std::uint8_t> later_version = state;
+    later_version[version_at] += 1;
+    std::vector<std::uint8_t> bad_tag = state;
+    bad_tag[4] ^= 1;
+    std::vector<std::uint8_t> bad_policy = state;
+    bad_policy[policy_at] = 7;
+
+    const auto check_refused_state = [&](ServerStep& target, std::span<const std::uint8_t> bytes) {
+      const std::vector<std::uint8_t> before = saved(target);
+      const std::uint64_t version = target.version();
+      CHECK_THROWS_AS(load(target, bytes), Error);
+      CHECK(target.version() == version);
+      CHECK(target.learning_rate() == 0.5F);
+      CHECK(saved(target) == before);
+    };
+    ServerStep target(layout, StepPolicy::per_parameter_staleness, 0.5F, 20);
+    std::vector<float> target_theta = theta;
+    for (int t = 0; t < 5; ++t) target.apply(random_push(layout, rng, target.version(), 20), target_theta);
+    for (const float rate : {std::numeric_limits<float>::quiet_NaN(), -1.0F, std::numeric_limits<float>::infinity()}) {
+      CAPTURE(rate);
+      check_refused_state(target, with_rate(rate));
+    }
+    check_refused_state(target, later_version);  // the history says otherwise
+    check_refused_state(target, bad_tag);
+    check_refused_state(target, bad_policy);
+    for (std::size_t size = 0; size < state.size(); ++size) {
+      CAPTURE(size);
+      check_refused_state(target, std::span(state.data(), size));
+    }
+    ServerStep other_delay(layout, StepPolicy::per_parameter_staleness, 0.5F, 21);
+    check_refused_state(other_delay, state);
+    ServerStep other_policy(layout, StepPolicy::global_staleness, 0.5F, 20);
+    check_refused_state(other_policy, state);
+    ServerStep plain(layout, StepPolicy::plain, 0.5F, 20);
+    check_refused_state(plain, state);
+
+    // And the refused loads left a server that works: it takes the valid state.
+    load(target, state);
+    CHECK(target.version() == source.version());
+    CHECK(saved(target) == state);
   }
 }
 

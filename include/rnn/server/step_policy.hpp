@@ -29,7 +29,8 @@
 // caller counts rejections by cause (outcome) and logs them (reason). It throws rnn::Error only for
 // the caller's mistakes (a parameter span of the wrong size) and when memory runs out while the
 // per-parameter history grows; nothing changes then either. Once warm (every slot of the
-// staleness ring has held a push as large), apply() does not allocate, whatever the outcome.
+// staleness ring has held a push as large, and a push as old has been applied), apply() does not
+// allocate, whatever the outcome.
 //
 // Memory: 4 bytes per parameter for the staged steps (computed and checked before any is
 // written); the per-parameter policy adds 4 for τ and its history (staleness.hpp).
@@ -42,6 +43,7 @@
 #include <vector>
 
 #include "rnn/compress/message.hpp"
+#include "rnn/core/byte_io.hpp"
 #include "rnn/core/parameters.hpp"
 #include "rnn/server/staleness.hpp"
 #include "rnn/train/optimizer.hpp"
@@ -96,8 +98,14 @@ class ServerStep {
   // rule's learning rate is set to this step's before each push. nullptr: plain SGD. Not owned.
   void set_update_rule(Optimizer* rule);
 
-  // Checkpoints: version, learning rate and staleness history.
+  // The server's state for a checkpoint, appended to `out` (rnn::wire format): policy, max_delay,
+  // learning rate, version and, for the per-parameter policy, the staleness history
+  // (StalenessTracker::save_state). The parameters are the caller's to save.
   void save_state(std::vector<std::uint8_t>& out) const;
+  // Replaces the learning rate, version and staleness history with a saved state, after which
+  // apply() behaves bit for bit as on the server that was saved (given the same parameters).
+  // The state must come from a server of the same layout, policy and max_delay. Checks
+  // everything it reads and throws rnn::Error naming the problem, leaving the server unchanged.
   void load_state(wire::Reader& in);
 
  private:
