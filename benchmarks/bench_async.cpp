@@ -61,7 +61,8 @@ void BM_Gradient(benchmark::State& state) {
   for (auto _ : state) {
     for (auto& r : rows) r = next++ % s.data.size();
     rnn::gather_batch(s.data, rows, scratch.images, scratch.labels);
-    benchmark::DoNotOptimize(s.model->loss_and_gradient(s.params, scratch.images, scratch.labels, grad, scratch.workspace));
+    benchmark::DoNotOptimize(
+        s.model->loss_and_gradient(s.params, scratch.images, scratch.labels, grad, scratch.workspace));
   }
   state.SetLabel(model_names[state.range(0)]);
 }
