@@ -39,17 +39,29 @@ void MaxPool2D::forward(std::span<const float> /*params*/, const Matrix& x, Matr
     int* ab = st.argmax.data() + b * out_size;
     for (int r = 0; r < out.height; ++r) {
       for (int col = 0; col < out.width; ++col) {
+        // The four inputs of a window, each a run of c channels: the loop over channels is
+        // branch-free (selects), so it vectorises. A later input wins only if strictly greater:
+        // the first maximum in (row, column) order, as the gradient routes it.
+        const int i00 = ((2 * r) * w + 2 * col) * c;
+        const int i01 = i00 + c;
+        const int i10 = i00 + w * c;
+        const int i11 = i10 + c;
+        float* yo = yb + (r * out.width + col) * c;
+        int* ao = ab + (r * out.width + col) * c;
         for (int k = 0; k < c; ++k) {
-          int best = ((2 * r) * w + 2 * col) * c + k;
-          for (int dr = 0; dr < 2; ++dr) {
-            for (int dc = 0; dc < 2; ++dc) {
-              const int idx = ((2 * r + dr) * w + 2 * col + dc) * c + k;
-              if (xb[idx] > xb[best]) best = idx;
-            }
-          }
-          const int o = (r * out.width + col) * c + k;
-          yb[o] = xb[best];
-          ab[o] = best;
+          float best = xb[i00 + k];
+          int at = i00 + k;
+          const auto consider = [&](int i) {
+            const float v = xb[i + k];
+            const bool greater = v > best;
+            best = greater ? v : best;
+            at = greater ? i + k : at;
+          };
+          consider(i01);
+          consider(i10);
+          consider(i11);
+          yo[k] = best;
+          ao[k] = at;
         }
       }
     }

@@ -67,7 +67,8 @@ void check(const AsyncOptions& o) {
   if (o.workers > (1U << 20U))
     throw Error(fmt::format("{} workers is more than this emulator allows (2^20)", o.workers));
   if (o.batch <= 0) throw Error(fmt::format("batch size must be positive, got {}", o.batch));
-  if (o.eval_batch <= 0) throw Error(fmt::format("evaluation batch must be positive, got {}", o.eval_batch));
+  if (o.eval_batch < 0)
+    throw Error(fmt::format("evaluation batch must be positive (or 0: the workers' batch), got {}", o.eval_batch));
   if (!(o.lr_decay > 0.0F && o.lr_decay <= 1.0F))
     throw Error(fmt::format("lr decay must be in (0, 1], got {}", o.lr_decay));
   if (!(o.server.learning_rate > 0.0F) || !std::isfinite(o.server.learning_rate))

@@ -170,8 +170,8 @@ class ThreadsRun {
     EvalPoint point = ctx_.begin_point(0.0);
     const SnapshotPtr snapshot = ctx_.transport.observe();
     lock.unlock();
-    const LossSum test =
-        evaluate_here(scratch, ctx_.model, snapshot->parameters, ctx_.data.test, o_.eval_limit, o_.eval_batch);
+    const LossSum test = evaluate_here(scratch, ctx_.model, snapshot->parameters, ctx_.data.test, o_.eval_limit,
+                                       o_.eval_batch > 0 ? o_.eval_batch : o_.batch);
     lock.lock();
     if (ctx_.finish_point(point, test)) return true;
     stop(StopReason::diverged,

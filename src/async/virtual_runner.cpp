@@ -377,7 +377,7 @@ class VirtualRun {
   bool evaluate(double t) {
     EvalPoint point = ctx_.begin_point(t);
     const LossSum test = evaluate_on_pool(*pool_, scratch_, ctx_.model, ctx_.server.parameters(), ctx_.data.test,
-                                          o_.eval_limit, o_.eval_batch);
+                                          o_.eval_limit, o_.eval_batch > 0 ? o_.eval_batch : o_.batch);
     if (ctx_.finish_point(point, test)) return true;
     finish(StopReason::diverged, fmt::format("diverged: the test loss is {} at update {} (virtual time {:.1f} s)",
                                              test.mean_loss(), ctx_.updates(), t));

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/finite.hpp"
 
 namespace rnn {
 
@@ -16,8 +17,7 @@ void Compressor::check_size(std::span<const float> gradient) const {
 
 void Compressor::check_gradient(std::span<const float> gradient) const {
   check_size(gradient);
-  for (const float g : gradient)
-    if (!std::isfinite(g)) throw Error(fmt::format("{}: the gradient holds a non-finite value", name()));
+  if (!all_finite(gradient)) throw Error(fmt::format("{}: the gradient holds a non-finite value", name()));
 }
 
 void TensorCompressor::compress(std::span<const float> gradient, Message& out) {

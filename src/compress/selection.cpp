@@ -7,20 +7,13 @@
 #include <utility>
 
 #include "rnn/core/error.hpp"
+#include "rnn/core/finite.hpp"
 
 namespace rnn {
 
 namespace {
 
 constexpr std::size_t kSample = 4096;
-
-float checked_magnitude(float value) {
-  const float magnitude = std::fabs(value);
-  // nth_element needs a strict weak order, which NaN breaks (undefined behaviour, not just a
-  // wrong answer); a memory that overflowed is reported instead.
-  if (!(magnitude <= std::numeric_limits<float>::max())) throw Error("top-k selection over a non-finite value");
-  return magnitude;
-}
 
 // Keeps, in index order, the entries of `indices` whose magnitude is among the k largest of
 // `magnitudes` (the same entries' magnitudes, in any order; reordered here). Ties at the k-th
@@ -55,20 +48,24 @@ void select_top_k(std::span<const float> values, std::size_t k, std::vector<floa
     for (std::size_t i = 0; i < n; ++i) indices[i] = static_cast<std::uint32_t>(i);
     return;
   }
+  // nth_element needs a strict weak order, which NaN breaks (undefined behaviour, not just a wrong
+  // answer); a memory that overflowed is reported instead. One vectorised pass, so that the scans
+  // below need no per-value check.
+  if (!all_finite(values)) throw Error("top-k selection over a non-finite value");
   if (n >= 8 * kSample && k <= n / 16) {
     // Large tensor, small k: estimate a threshold from a strided sample that about 2k entries
     // pass, keep only those in one scan, and select exactly among them. If the sample was
     // unlucky and fewer than k pass, fall back to selecting over everything.
     scratch.resize(kSample);
     const std::size_t stride = n / kSample;
-    for (std::size_t j = 0; j < kSample; ++j) scratch[j] = checked_magnitude(values[j * stride]);
+    for (std::size_t j = 0; j < kSample; ++j) scratch[j] = std::fabs(values[j * stride]);
     const std::size_t rank = std::max<std::size_t>(16, (2 * k * kSample + n - 1) / n);
     std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(rank - 1), scratch.end(),
                      std::greater<>());
     const float cut = scratch[rank - 1];
     scratch.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      const float magnitude = checked_magnitude(values[i]);
+      const float magnitude = std::fabs(values[i]);
       if (cut > 0.0F ? magnitude >= cut : magnitude > 0.0F) {
         indices.push_back(static_cast<std::uint32_t>(i));
         scratch.push_back(magnitude);
@@ -83,7 +80,7 @@ void select_top_k(std::span<const float> values, std::size_t k, std::vector<floa
   scratch.resize(n);
   indices.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    scratch[i] = checked_magnitude(values[i]);
+    scratch[i] = std::fabs(values[i]);
     indices[i] = static_cast<std::uint32_t>(i);
   }
   keep_top_k(values, k, scratch, indices);

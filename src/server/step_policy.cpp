@@ -10,6 +10,7 @@
 #include "rnn/compress/codec.hpp"
 #include "rnn/core/byte_io.hpp"
 #include "rnn/core/error.hpp"
+#include "rnn/core/finite.hpp"
 
 namespace rnn {
 
@@ -89,16 +90,6 @@ bool indices_valid(std::span<const std::uint32_t> indices, std::size_t size) {
   for (std::size_t j = 1; j < indices.size(); ++j)
     not_increasing |= static_cast<std::uint32_t>(index[j] <= index[j - 1]);
   return not_increasing == 0;
-}
-
-// Whether every value is finite, as one branch-free pass: a float is finite iff its exponent
-// bits are not all ones.
-bool all_finite(std::span<const float> values) {
-  std::uint32_t any_non_finite = 0;
-  for (const float v : values) {
-    any_non_finite |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v) & 0x7F800000U) == 0x7F800000U);
-  }
-  return any_non_finite == 0;
 }
 
 // Everything about the push's shape: segments, order, sizes, indices, grids.

@@ -65,7 +65,9 @@ struct AsyncOptions {
   std::uint64_t eval_every = 1000;  // evaluate every this many updates …
   double eval_every_seconds = 0.0;  // … or, if > 0 (virtual mode), every this many virtual seconds
   std::size_t eval_limit = 0;       // evaluate on the first N test samples (0: all)
-  int eval_batch = 250;
+  // Test images per evaluation batch; 0: the workers' batch, whose buffers every thread already
+  // holds (another size reallocates them around each evaluation).
+  int eval_batch = 0;
   std::size_t threads = 0;  // pool threads (0: the machine's cores)
   std::uint64_t seed = 1;
   ShardPlan shards;

@@ -37,7 +37,7 @@ struct RoundResult {
   double loss = 0.0;           // mean training loss of the batch (before the step)
   bool finite = true;          // false: the gradient was not finite, nothing was encoded
   std::size_t bytes = 0;       // size of the encoded push
-  double gradient_norm = 0.0;  // l2 norm of the gradient before clipping
+  double gradient_norm = 0.0;  // l2 norm of the gradient before clipping (0 when there is no clipping)
 };
 
 class Worker {
