@@ -13,6 +13,7 @@
 
 #include "rnn/compress/push.hpp"
 #include "rnn/models/registry.hpp"
+#include "rnn/server/parameter_server.hpp"
 #include "rnn/server/step_policy.hpp"
 #include "test_support.hpp"
 
@@ -81,6 +82,46 @@ TEST_CASE("after warm-up, compress + encode + decode + per-parameter step alloca
     const long before = allocations.load();
     for (std::size_t t = 0; t < 4 * window; ++t) REQUIRE(push(t));
     CHECK(allocations.load() - before == 0);
+  }
+}
+
+TEST_CASE("after warm-up, the parameter server receives pushes without allocating, under every update rule") {
+  const auto model = make_model("cnn");
+  const auto& layout = model->layout();
+  std::vector<std::vector<float>> gradients;
+  for (std::uint64_t t = 0; t < 4; ++t) gradients.push_back(test::random_gradient(layout.size(), 80 + t));
+  for (const ServerRule rule : {ServerRule::sgd, ServerRule::momentum, ServerRule::adam}) {
+    CAPTURE(to_string(rule));
+    ServerOptions options;
+    options.rule = rule;
+    options.max_delay = 16;
+    options.segment_multipliers = {{"dense", 0.5F}};
+    ParameterServer server(layout, std::vector<float>(layout.size(), 0.1F), options);
+    CompressorOptions adacomp;
+    adacomp.name = "adacomp";
+    PushEncoder worker(layout, make_compressor(adacomp, layout), {});
+    std::vector<std::uint8_t> bytes;
+    auto push = [&](std::size_t t) {
+      const std::uint64_t base = server.version() > 5 ? server.version() - 5 : 0;
+      const auto encoded = worker.encode(gradients[t % gradients.size()], base, 2);
+      bytes.assign(encoded.begin(), encoded.end());
+      return server.receive(bytes).applied();
+    };
+    for (std::size_t t = 0; t < 64; ++t) REQUIRE(push(t));  // warm-up: the history's ring is full
+    const std::vector<std::uint8_t> garbage(bytes.begin(), bytes.begin() + 7);
+    long before = allocations.load();
+    for (std::size_t t = 0; t < 64; ++t) REQUIRE(push(t));
+    CHECK(allocations.load() - before == 0);
+    // A refused push allocates nothing either (its reason is kept in a fixed buffer) …
+    const auto future = worker.encode(gradients[0], server.version() + 1, 2);
+    bytes.assign(future.begin(), future.end());
+    before = allocations.load();
+    CHECK_FALSE(server.receive(bytes).applied());
+    CHECK(allocations.load() - before == 0);
+    // … except bytes that do not decode: the decoder reports them with an exception, which the
+    // server catches and counts. Such pushes are not the steady state of a run.
+    CHECK_FALSE(server.receive(garbage).applied());
+    CHECK(server.counters().rejected() == 2);
   }
 }
 
