@@ -40,12 +40,12 @@ constexpr double kBytesPerMegabit = 1e6 / 8.0;
 
 }  // namespace
 
-std::string_view option_name(DeviceProperty property) {
+std::string_view property_name(DeviceProperty property) {
   switch (property) {
-    case DeviceProperty::speed: return "--speed";
-    case DeviceProperty::uplink: return "--uplink";
-    case DeviceProperty::downlink: return "--downlink";
-    case DeviceProperty::latency: return "--latency";
+    case DeviceProperty::speed: return "speed";
+    case DeviceProperty::uplink: return "uplink";
+    case DeviceProperty::downlink: return "downlink";
+    case DeviceProperty::latency: return "latency";
   }
   return "?";
 }
@@ -68,7 +68,7 @@ Distribution parse_distribution(std::string_view spec, DeviceProperty property) 
   const std::string_view kind = colon == std::string_view::npos ? std::string_view{} : spec.substr(0, colon);
   const std::string_view args = colon == std::string_view::npos ? spec : spec.substr(colon + 1);
   const auto fail = [&](std::string_view why) {
-    return Error(fmt::format("{} '{}': {}", option_name(property), spec, why));
+    return Error(fmt::format("{} '{}': {}", property_name(property), spec, why));
   };
   const bool latency = property == DeviceProperty::latency;
   if (colon == std::string_view::npos || kind == "constant") {

@@ -136,7 +136,9 @@ void ParameterServer::load_state(wire::Reader& in) {
   // caller discards it (a checkpoint is loaded into a fresh run or not at all).
   step_->load_state(in);
   if ((in.u8("server rule flag") != 0) != (rule_ != nullptr))
-    throw Error("server state: the update rule does not match this run's --server-optimizer");
+    throw Error(
+        "server state: saved with another update rule (momentum or Adam at the server, or plain SGD) than this "
+        "server's");
   if (rule_) rule_->load_state(in);
   ServerCounters counters;
   for (std::uint64_t& n : counters.pushes) n = in.u64("server push counters");

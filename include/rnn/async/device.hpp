@@ -37,7 +37,7 @@ enum class DeviceProperty : std::uint8_t { speed, uplink, downlink, latency };
 // Parses a spec for `property` (for messages and for what "slower" means); `fallback` is the value
 // of the fast class of a two-class population. Throws rnn::Error naming the option and the spec.
 [[nodiscard]] Distribution parse_distribution(std::string_view spec, DeviceProperty property);
-[[nodiscard]] std::string_view option_name(DeviceProperty property);  // "--speed", …
+[[nodiscard]] std::string_view property_name(DeviceProperty property);  // "speed", "uplink", …
 
 struct DeviceProfile {
   double speed = 1.0;                      // multiplier of the reference device's compute speed
