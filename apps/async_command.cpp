@@ -64,6 +64,22 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
   option("--server-momentum", c.server_momentum, "Momentum of --server-optimizer momentum")
       ->check(FiniteRange(1e-6, 0.999999))
       ->capture_default_str();
+  option("--server-beta1", c.server_beta1, "First-moment decay of --server-optimizer adam (0: no momentum, RMSprop-like)")
+      ->check(FiniteRange(0.0, 0.999999))
+      ->capture_default_str();
+  option("--server-beta2", c.server_beta2, "Second-moment decay of --server-optimizer adam")
+      ->check(FiniteRange(1e-6, 0.999999))
+      ->capture_default_str();
+  option("--staleness-scales", c.staleness_scales,
+         "With --server-optimizer momentum or adam, what the staleness scale multiplies: the gradient fed to the rule, "
+         "or the step the rule makes")
+      ->check(CLI::IsMember({"gradient", "step"}))
+      ->capture_default_str();
+  option("--rnn-weight-step", c.nonnegative_map,
+         "In which coordinate the server steps RNN weights w >= 0: clamp (step w, clamp at 0), square (w = u^2) or "
+         "softplus (w = log(1 + e^u))")
+      ->check(CLI::IsMember({"clamp", "square", "softplus"}))
+      ->capture_default_str();
   option("--max-updates", c.max_updates, "Stop after this many pushes applied by the server")
       ->check(WholeNumber(1, kMax))
       ->capture_default_str();
@@ -85,6 +101,9 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "Workers clip their gradient's l2 norm to this before compressing (0: off) [1 with --staleness plain, else "
          "off]")
       ->check(FiniteRange(0.0, 1e12));
+  app.add_flag("--normalise-gradient", c.normalise_gradient,
+               "Workers scale each tensor's gradient to unit l2 norm before compressing")
+      ->group(g);
   option("--shards", c.shards, "Training data per worker: iid, classes:K (about K labels each) or dirichlet:A")
       ->capture_default_str();
   option("--speed", c.speed,
@@ -147,6 +166,10 @@ const std::vector<std::string>& async_only_options() {
                                               "--staleness",
                                               "--server-optimizer",
                                               "--server-momentum",
+                                              "--server-beta1",
+                                              "--server-beta2",
+                                              "--staleness-scales",
+                                              "--rnn-weight-step",
                                               "--max-updates",
                                               "--eval-every",
                                               "--eval-every-seconds",
@@ -155,6 +178,7 @@ const std::vector<std::string>& async_only_options() {
                                               "--max-delay",
                                               "--segment-lr",
                                               "--clip-norm",
+                                              "--normalise-gradient",
                                               "--shards",
                                               "--speed",
                                               "--uplink",
@@ -222,6 +246,10 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   const bool scaled = o.server.policy != StepPolicy::plain;
   o.server.learning_rate = common.lr.value_or(scaled ? defaults.scaled_learning_rate : defaults.plain_learning_rate);
   o.server.momentum = c.server_momentum;
+  o.server.beta1 = c.server_beta1;
+  o.server.beta2 = c.server_beta2;
+  o.server.scale_rule_step = c.staleness_scales == "step";
+  o.server.nonnegative_map = parse_nonnegative_map(c.nonnegative_map);
   o.server.max_delay = c.max_delay;
   if (!c.segment_lr.empty())
     o.server.segment_multipliers = parsed("--segment-lr", [&] { return parse_segment_multipliers(c.segment_lr); });
@@ -244,7 +272,8 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.reliability.leave_prob = c.leave_prob;
   o.reliability.loss_prob = c.loss_prob;
   o.reliability.availability = c.availability;
-  o.clip_norm = c.clip_norm.value_or(scaled ? 0.0F : defaults.plain_clip_norm);
+  o.shaping.clip_norm = c.clip_norm.value_or(scaled ? 0.0F : defaults.plain_clip_norm);
+  o.shaping.normalise_tensors = c.normalise_gradient;
   o.checkpoint = c.checkpoint;
   o.checkpoint_every = c.checkpoint_every;
   o.resume = c.resume;

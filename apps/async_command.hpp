@@ -50,6 +50,11 @@ struct AsyncCli {
   std::uint32_t conv_bin = 50;
   std::uint32_t dense_bin = 500;
   float server_momentum = 0.9F;
+  float server_beta1 = 0.9F;
+  float server_beta2 = 0.999F;
+  std::string staleness_scales = "gradient";
+  std::string nonnegative_map = "clamp";
+  bool normalise_gradient = false;
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;
   std::string resume;

@@ -73,8 +73,8 @@ void check(const AsyncOptions& o) {
     throw Error(fmt::format("lr decay must be in (0, 1], got {}", o.lr_decay));
   if (!(o.server.learning_rate > 0.0F) || !std::isfinite(o.server.learning_rate))
     throw Error(fmt::format("learning rate must be a positive number, got {}", o.server.learning_rate));
-  if (!(o.clip_norm >= 0.0F) || !std::isfinite(o.clip_norm))
-    throw Error(fmt::format("clip norm must be finite and ≥ 0, got {}", o.clip_norm));
+  if (!(o.shaping.clip_norm >= 0.0F) || !std::isfinite(o.shaping.clip_norm))
+    throw Error(fmt::format("clip norm must be finite and ≥ 0, got {}", o.shaping.clip_norm));
   if (!(o.eval_every_seconds >= 0.0) || !std::isfinite(o.eval_every_seconds))
     throw Error(fmt::format("evaluation interval must be finite and ≥ 0 seconds, got {}", o.eval_every_seconds));
   if (o.mode == AsyncMode::threads && o.eval_every_seconds > 0.0)
@@ -128,7 +128,10 @@ std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t 
   const ReliabilityOptions& r = o.reliability;
   add("reliability",
       fmt::format("{}|{}|{}|{}|{}", r.crash_prob, r.down_time, r.leave_prob, r.loss_prob, r.availability.string()));
-  add("clip_norm", o.clip_norm);
+  add("clip_norm", o.shaping.clip_norm);
+  add("normalise_tensors", o.shaping.normalise_tensors);
+  add("staleness_scales", v.scale_rule_step ? "step" : "gradient");
+  add("rnn_weight_step", to_string(v.nonnegative_map));
   return s;
 }
 

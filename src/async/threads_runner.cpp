@@ -88,7 +88,7 @@ class ThreadsRun {
       lock.unlock();
       const RoundResult result =
           ctx_.workers[w]->compute_round(ctx_.model, ready.snapshot->parameters, ready.snapshot->version,
-                                         ctx_.data.train, o_.batch, o_.clip_norm, scratch);
+                                         ctx_.data.train, o_.batch, o_.shaping, scratch);
       ready.snapshot.reset();
       PushReceipt receipt;
       const bool delivered = result.finite && !leaves && !crashes && !lost;

@@ -269,7 +269,7 @@ class VirtualRun {
     Round& r = rounds_[w];
     if (!cancelled_) {
       r.result = ctx_.workers[w]->compute_round(ctx_.model, r.snapshot->parameters, r.snapshot->version,
-                                                ctx_.data.train, o_.batch, o_.clip_norm, scratch_[thread]);
+                                                ctx_.data.train, o_.batch, o_.shaping, scratch_[thread]);
     }
     r.snapshot.reset();
     {

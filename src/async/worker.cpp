@@ -32,7 +32,9 @@ void Worker::next_batch(int batch, std::vector<std::size_t>& rows) {
 }
 
 RoundResult Worker::compute_round(const Model& model, std::span<const float> params, std::uint64_t version,
-                                  const Dataset& train, int batch, float clip_norm, RoundScratch& s) {
+                                  const Dataset& train, int batch, const GradientShaping& shaping,
+                                  RoundScratch& s) {
+  const float clip_norm = shaping.clip_norm;
   next_batch(batch, s.rows);
   gather_batch(train, s.rows, s.images, s.labels);
   // Dropout masks from (worker, round): independent of the thread that computes the round.
@@ -52,6 +54,16 @@ RoundResult Worker::compute_round(const Model& model, std::span<const float> par
   if (clip_norm > 0.0F && result.gradient_norm > clip_norm) {
     const auto scale = static_cast<float>(clip_norm / result.gradient_norm);
     for (float& g : s.gradient) g *= scale;
+  }
+  if (shaping.normalise_tensors) {
+    for (const Segment& segment : model.layout().segments()) {
+      const std::span<float> g(s.gradient.data() + segment.offset, segment.size());
+      const double norm = l2_norm(g);
+      if (norm > 0.0) {
+        const auto scale = static_cast<float>(1.0 / norm);
+        for (float& v : g) v *= scale;
+      }
+    }
   }
   const auto bytes = encoder_->encode(s.gradient, version, id_);
   push_.assign(bytes.begin(), bytes.end());

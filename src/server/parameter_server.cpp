@@ -69,6 +69,7 @@ ParameterServer::ParameterServer(const ParameterLayout& layout, std::vector<floa
     }
   }
   step_->set_segment_multipliers(multipliers);
+  step_->set_nonnegative_map(options.nonnegative_map);
   if (options.rule != ServerRule::sgd) {
     OptimizerOptions o;
     o.kind = options.rule == ServerRule::adam ? OptimizerKind::adam : OptimizerKind::sgd;
@@ -80,7 +81,7 @@ ParameterServer::ParameterServer(const ParameterLayout& layout, std::vector<floa
     if (options.rule == ServerRule::momentum && !(o.momentum > 0.0F && o.momentum < 1.0F))
       throw Error(fmt::format("server momentum must be in (0, 1), got {}", o.momentum));
     rule_ = make_optimizer(o, layout);
-    step_->set_update_rule(rule_.get());
+    step_->set_update_rule(rule_.get(), options.scale_rule_step);
   }
 }
 

@@ -30,6 +30,22 @@ std::string_view to_string(StepPolicy policy) {
   return "?";
 }
 
+NonNegativeMap parse_nonnegative_map(std::string_view name) {
+  if (name == "clamp") return NonNegativeMap::clamp;
+  if (name == "square") return NonNegativeMap::square;
+  if (name == "softplus") return NonNegativeMap::softplus;
+  throw Error(fmt::format("unknown non-negative map '{}' (choose clamp, square or softplus)", name));
+}
+
+std::string_view to_string(NonNegativeMap map) {
+  switch (map) {
+    case NonNegativeMap::clamp: return "clamp";
+    case NonNegativeMap::square: return "square";
+    case NonNegativeMap::softplus: return "softplus";
+  }
+  return "?";
+}
+
 std::string_view to_string(PushOutcome outcome) {
   switch (outcome) {
     case PushOutcome::applied: return "applied";
@@ -150,38 +166,55 @@ bool check_values(const Message& push, const ParameterLayout& layout, StepResult
   return true;
 }
 
-// θ_i − α_b · s_i · v_i for every entry of `push`, in push order, into `stage`, with s_i =
-// scale_of(position in the push) and α_b the learning rate times the block's segment multiplier.
-// With an update rule, the stage gets the scaled gradient s_i · v_i instead (the rule steps).
+// What a push asks of one parameter, staged entry by entry in push order: with plain SGD (no
+// rule) the new value w' = f(u(w) − α_b · s_i · v_i · dw/du), else the gradient v_i · dw/du handed to
+// the rule, times s_i unless the scale is kept for the rule's step (step_scales not empty: s_i goes
+// there). α_b is the learning rate times the block's segment multiplier; u, f and dw/du are the
+// non-negative map's on non-negative segments (nonnegative_map.hpp) and the identity elsewhere.
 // Reads the parameters only.
 template <typename ScaleOf>
-void stage_steps(const Message& push, const ParameterLayout& layout, float learning_rate,
-                 std::span<const float> multipliers, bool gradient_only, ScaleOf scale_of,
-                 std::span<const float> params, std::span<float> stage) {
+void stage_entries(const Message& push, const ParameterLayout& layout, float learning_rate,
+                   std::span<const float> multipliers, NonNegativeMap map, bool gradient_only, ScaleOf scale_of,
+                   std::span<const float> params, std::span<float> stage, std::span<float> step_scales) {
   std::size_t position = 0;
   for (const TensorBlock& block : push.blocks) {
-    const float* theta = params.data() + layout.segments()[block.segment].offset;
+    const Segment& segment = layout.segments()[block.segment];
+    const float* theta = params.data() + segment.offset;
     const float* values = block.values.data();
     const std::uint32_t* indices = block.indices.data();
     const std::size_t count = block.values.size();
     const bool dense = block.dense;
-    if (gradient_only) {
-      for (std::size_t j = 0; j < count; ++j) stage[position + j] = scale_of(position + j) * values[j];
+    const bool mapped = segment.non_negative && map != NonNegativeMap::clamp;
+    const auto gradient = [&](std::size_t j) {
+      return mapped ? values[j] * nonnegative::derivative(map, theta[dense ? j : indices[j]]) : values[j];
+    };
+    if (!step_scales.empty()) {
+      for (std::size_t j = 0; j < count; ++j) {
+        stage[position + j] = gradient(j);
+        step_scales[position + j] = scale_of(position + j);
+      }
+    } else if (gradient_only) {
+      for (std::size_t j = 0; j < count; ++j) stage[position + j] = scale_of(position + j) * gradient(j);
     } else {
       const float rate = learning_rate * multipliers[block.segment];
       for (std::size_t j = 0; j < count; ++j) {
         const float old = theta[dense ? j : indices[j]];
-        stage[position + j] = old - rate * scale_of(position + j) * values[j];
+        if (mapped) {
+          const float u = nonnegative::coordinate(map, old) - rate * scale_of(position + j) * gradient(j);
+          stage[position + j] = nonnegative::weight(map, u);
+        } else {
+          stage[position + j] = old - rate * scale_of(position + j) * values[j];
+        }
       }
     }
     position += count;
   }
 }
 
-// Writes the staged steps, clamped at 0 on non-negative segments. The same values that were
+// Writes the staged new values, clamped at 0 on non-negative segments. The same values that were
 // checked: each step is evaluated once.
-void write_steps(const Message& push, const ParameterLayout& layout, std::span<const float> stage,
-                 std::span<float> params) {
+void write_values(const Message& push, const ParameterLayout& layout, std::span<const float> stage,
+                  std::span<float> params) {
   std::size_t position = 0;
   for (const TensorBlock& block : push.blocks) {
     const Segment& segment = layout.segments()[block.segment];
@@ -195,6 +228,25 @@ void write_steps(const Message& push, const ParameterLayout& layout, std::span<c
       for (std::size_t j = 0; j < count; ++j) theta[dense ? j : indices[j]] = stage[position + j];
     }
     position += count;
+  }
+}
+
+// Applies a rule's steps Δ_j (times s_j if step_scales is not empty) to one block:
+// w' = f(u(w) + s_j Δ_j) on non-negative segments, w + s_j Δ_j elsewhere.
+void write_steps(const TensorBlock& block, const Segment& segment, NonNegativeMap map, std::span<const float> steps,
+                 std::span<const float> step_scales, std::span<float> params) {
+  float* theta = params.data() + segment.offset;
+  const bool scaled = !step_scales.empty();
+  for (std::size_t j = 0; j < steps.size(); ++j) {
+    float& w = theta[block.dense ? j : block.indices[j]];
+    const float step = scaled ? step_scales[j] * steps[j] : steps[j];
+    if (!segment.non_negative) {
+      w += step;
+    } else if (map == NonNegativeMap::clamp) {
+      w = std::max(0.0F, w + step);
+    } else {
+      w = nonnegative::weight(map, nonnegative::coordinate(map, w) + step);
+    }
   }
 }
 
@@ -228,8 +280,14 @@ void ServerStep::set_segment_multipliers(std::span<const float> multipliers) {
   multipliers_.assign(multipliers.begin(), multipliers.end());
 }
 
-void ServerStep::set_update_rule(Optimizer* rule) {
+void ServerStep::set_nonnegative_map(NonNegativeMap map) {
+  map_ = map;
+}
+
+void ServerStep::set_update_rule(Optimizer* rule, bool scale_rule_step) {
   rule_ = rule;
+  scale_rule_step_ = rule != nullptr && scale_rule_step;
+  step_scales_.assign(scale_rule_step_ ? layout_.size() : 0, 0.0F);
 }
 
 void ServerStep::set_learning_rate(float learning_rate) {
@@ -273,16 +331,18 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   // the read brought into the cache.
   const std::size_t entries = push.entry_count();
   const bool gradient_only = rule_ != nullptr;
+  const std::span<float> scales =
+      gradient_only && scale_rule_step_ ? std::span<float>(step_scales_.data(), entries) : std::span<float>{};
   switch (policy_) {
     case StepPolicy::plain:
-      stage_steps(
-          push, layout_, learning_rate_, multipliers_, gradient_only, [](std::size_t) { return 1.0F; }, params, stage_);
+      stage_entries(
+          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [](std::size_t) { return 1.0F; }, params, stage_, scales);
       break;
     case StepPolicy::global_staleness: {
       const float scale = 1.0F / static_cast<float>(std::max<std::uint64_t>(1, result.delay));
-      stage_steps(
-          push, layout_, learning_rate_, multipliers_, gradient_only, [scale](std::size_t) { return scale; }, params,
-          stage_);
+      stage_entries(
+          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [scale](std::size_t) { return scale; }, params,
+          stage_, scales);
       break;
     }
     case StepPolicy::per_parameter_staleness: {
@@ -295,7 +355,7 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
       const auto scale_of = [this](std::size_t p) {
         return 1.0F / static_cast<float>(std::max<std::uint32_t>(1, tau_[p]));
       };
-      stage_steps(push, layout_, learning_rate_, multipliers_, gradient_only, scale_of, params, stage_);
+      stage_entries(push, layout_, learning_rate_, multipliers_, map_, gradient_only, scale_of, params, stage_, scales);
       break;
     }
   }
@@ -308,8 +368,8 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
     return result;
   }
   if (rule_ != nullptr) {
-    // The rule's step from the staged gradients; its state (momentum, moments) advances only for
-    // the entries the push carries. From finite gradients and parameters it cannot make a
+    // The rule's steps from the staged gradients, in place; its state (momentum, moments) advances
+    // only for the entries the push carries. From finite gradients and parameters it cannot make a
     // non-finite value short of an overflow near FLT_MAX.
     rule_->set_learning_rate(learning_rate_);
     rule_->begin_step();
@@ -318,12 +378,14 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
       const Segment& segment = layout_.segments()[block.segment];
       const std::span<const std::uint32_t> indices =
           block.dense ? std::span<const std::uint32_t>{} : std::span<const std::uint32_t>(block.indices);
-      rule_->update_entries(params, segment.offset, indices, staged.subspan(position, block.count()),
-                            multipliers_[block.segment], segment.non_negative);
+      const std::span<float> steps(stage_.data() + position, block.count());
+      rule_->step_entries(params, segment.offset, indices, steps, multipliers_[block.segment], steps);
+      write_steps(block, segment, map_, steps, scales.empty() ? scales : scales.subspan(position, block.count()),
+                  params);
       position += block.count();
     }
   } else {
-    write_steps(push, layout_, staged, params);
+    write_values(push, layout_, staged, params);
   }
   result.entries = entries;
   if (tracker_) {

@@ -109,23 +109,14 @@ class RuleOptimizer : public Optimizer {
     derived().with_rule(params, 1.0F,
                         [&](const auto& rule) { apply_block(ranges_, first, block, params.data(), rule); });
   }
-  void update_entries(std::span<float> params, std::size_t offset, std::span<const std::uint32_t> indices,
-                      std::span<const float> gradient, float lr_scale, bool non_negative) final {
+  void step_entries(std::span<const float> params, std::size_t offset, std::span<const std::uint32_t> indices,
+                    std::span<const float> gradient, float lr_scale, std::span<float> steps) final {
     derived().with_rule(params, lr_scale, [&](const auto& rule) {
-      float* p = params.data();
+      const float* p = params.data();
       const auto base = static_cast<Index>(offset);
-      if (indices.empty()) {
-        for (std::size_t j = 0; j < gradient.size(); ++j) {
-          const Index i = base + static_cast<Index>(j);
-          const float updated = rule(i, gradient[j]);
-          p[i] = non_negative ? std::max(0.0F, updated) : updated;
-        }
-        return;
-      }
-      for (std::size_t j = 0; j < indices.size(); ++j) {
-        const Index i = base + static_cast<Index>(indices[j]);
-        const float updated = rule(i, gradient[j]);
-        p[i] = non_negative ? std::max(0.0F, updated) : updated;
+      for (std::size_t j = 0; j < gradient.size(); ++j) {
+        const Index i = base + static_cast<Index>(indices.empty() ? j : indices[j]);
+        steps[j] = rule(i, gradient[j]) - p[i];
       }
     });
   }
@@ -145,9 +136,9 @@ class Sgd final : public RuleOptimizer<Sgd> {
   void begin_step() override { lr_ = options_.learning_rate; }
 
   template <typename Run>
-  void with_rule(std::span<float> params, float lr_scale, const Run& run) {
+  void with_rule(std::span<const float> params, float lr_scale, const Run& run) {
     const float lr = lr_ * lr_scale;
-    float* p = params.data();
+    const float* p = params.data();
     if (velocity_.empty()) {
       run([=](Index i, float g) { return p[i] - lr * g; });
       return;
@@ -195,12 +186,12 @@ class Adam final : public RuleOptimizer<Adam> {
   }
 
   template <typename Run>
-  void with_rule(std::span<float> params, float lr_scale, const Run& run) {
+  void with_rule(std::span<const float> params, float lr_scale, const Run& run) {
     const float b1 = options_.beta1;
     const float b2 = options_.beta2;
     const float step = step_size_ * lr_scale;
     const float eps_hat = eps_hat_;
-    float* p = params.data();
+    const float* p = params.data();
     float* m = m_.data();
     float* v = v_.data();
     run([=](Index i, float g) {
@@ -248,11 +239,11 @@ class RmsProp final : public RuleOptimizer<RmsProp> {
   void begin_step() override { lr_ = options_.learning_rate; }
 
   template <typename Run>
-  void with_rule(std::span<float> params, float lr_scale, const Run& run) {
+  void with_rule(std::span<const float> params, float lr_scale, const Run& run) {
     const float lr = lr_ * lr_scale;
     const float rho = options_.rho;
     const float eps = options_.epsilon;
-    float* p = params.data();
+    const float* p = params.data();
     float* v = v_.data();
     run([=](Index i, float g) {
       v[i] = rho * v[i] + (1.0F - rho) * g * g;

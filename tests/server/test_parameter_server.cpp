@@ -2,6 +2,7 @@
 // Adam) and per-segment step multipliers against hand-written references.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -143,6 +144,52 @@ TEST_CASE("parameter server: per-parameter staleness scales the gradient an upda
   REQUIRE(server.receive(encoded(layout, 0, {}, {}, {0}, {1.0F})).applied());  // τ 1: m = 1.9, θ = 7.1
   REQUIRE(server.receive(encoded(layout, 0, {}, {}, {0}, {4.0F})).applied());  // τ 2: m = 1.71 + 2, θ = 3.39
   CHECK(server.parameters()[6] == doctest::Approx(3.39F));
+}
+
+TEST_CASE("parameter server: with scale_rule_step the staleness scale multiplies the rule's step, not its gradient") {
+  const ParameterLayout layout = two_segments();
+  ServerOptions o;
+  o.policy = StepPolicy::per_parameter_staleness;
+  o.rule = ServerRule::momentum;
+  o.learning_rate = 1.0F;
+  o.scale_rule_step = true;
+  ParameterServer server(layout, std::vector<float>(layout.size(), 10.0F), o);
+  REQUIRE(server.receive(encoded(layout, 0, {}, {}, {0}, {1.0F})).applied());  // m = 1, θ = 9
+  REQUIRE(server.receive(encoded(layout, 0, {}, {}, {0}, {1.0F})).applied());  // τ 1: m = 1.9, θ = 7.1
+  REQUIRE(server.receive(encoded(layout, 0, {}, {}, {0}, {4.0F})).applied());  // τ 2: m = 1.71 + 4, θ −= 5.71 / 2
+  CHECK(server.parameters()[6] == doctest::Approx(4.245F));
+}
+
+TEST_CASE("parameter server: Adam with a square map on RNN weights equals Adam in u = sqrt(w)") {
+  const ParameterLayout layout = two_segments();
+  ServerOptions o;
+  o.policy = StepPolicy::per_parameter_staleness;
+  o.rule = ServerRule::adam;
+  o.learning_rate = 0.05F;
+  o.scale_rule_step = true;
+  o.nonnegative_map = NonNegativeMap::square;
+  const std::vector<float> initial{0.3F, 0.2F, 0.1F, 0.4F, 0.5F, 0.0F, 1.0F, -1.0F, 0.0F, 2.0F};
+  ParameterServer server(layout, initial, o);
+  std::vector<double> u(initial.begin(), initial.end());
+  for (std::size_t i = 0; i < 6; ++i) u[i] = std::sqrt(u[i]);
+  std::vector<double> m(initial.size(), 0.0);
+  std::vector<double> v(initial.size(), 0.0);
+  // Three pushes from version 0 on entry 0 (τ 0, 1, 2) and one on entry 5, a weight at 0.
+  const std::vector<float> g{0.5F, -1.0F, 2.0F};
+  for (int t = 1; t <= 3; ++t) {
+    REQUIRE(server.receive(encoded(layout, 0, {0}, {g[t - 1]}, {}, {})).applied());
+    const double gu = g[t - 1] * 2.0 * u[0];  // ∂L/∂u = ∂L/∂w · 2u
+    m[0] = 0.9 * m[0] + 0.1 * gu;
+    v[0] = 0.999 * v[0] + 0.001 * gu * gu;
+    const double mhat = m[0] / (1.0 - std::pow(0.9, t));
+    const double vhat = v[0] / (1.0 - std::pow(0.999, t));
+    const double scale = 1.0 / std::max(1, t - 1);
+    u[0] -= scale * 0.05 * mhat / (std::sqrt(vhat) + 1e-7);
+    CHECK(server.parameters()[0] == doctest::Approx(u[0] * u[0]).epsilon(1e-5));
+  }
+  REQUIRE(server.receive(encoded(layout, server.version(), {5}, {-3.0F}, {}, {})).applied());
+  CHECK(server.parameters()[5] == 0.0F);
+  CHECK(server.parameters()[1] == initial[1]);
 }
 
 }  // namespace rnn

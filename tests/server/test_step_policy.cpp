@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -228,6 +229,53 @@ TEST_CASE("non-negative segments are clamped on the touched entries, the rest un
   std::vector<float> theta{-1.0F, 0.0F, 0.0F, 0.0F, 0.5F, -3.0F, 0.5F, 0.5F};  // -3: left by someone else
   step.apply(sparse_push(0, {0, 2}, {1.0F, 1.0F}, 1), theta);
   CHECK(theta == std::vector<float>{-1.0F, 0.0F, 0.0F, 0.0F, 0.0F, -3.0F, 0.0F, 0.5F});
+}
+
+TEST_CASE("non-negative maps: dw/du matches finite differences of f, and u inverts f") {
+  for (const NonNegativeMap map : {NonNegativeMap::clamp, NonNegativeMap::square, NonNegativeMap::softplus}) {
+    CAPTURE(to_string(map));
+    CHECK(parse_nonnegative_map(to_string(map)) == map);
+    for (const float w : {1e-4F, 0.01F, 0.1F, 0.5F, 1.0F, 3.0F, 25.0F}) {
+      CAPTURE(w);
+      const double u = nonnegative::coordinate(map, w);
+      CHECK(nonnegative::weight(map, static_cast<float>(u)) == doctest::Approx(w).epsilon(1e-5));
+      const double h = 1e-2 * std::max(1e-2, std::abs(u));  // within the side of u that w > 0 maps to
+      const double numeric = (nonnegative::weight(map, static_cast<float>(u + h)) -
+                              nonnegative::weight(map, static_cast<float>(u - h))) /
+                             (2.0 * h);
+      CHECK(nonnegative::derivative(map, w) == doctest::Approx(numeric).epsilon(2e-3));
+    }
+    CHECK(nonnegative::weight(map, -5.0F) >= 0.0F);
+  }
+  CHECK_THROWS_AS((void)parse_nonnegative_map("relu"), Error);
+}
+
+TEST_CASE("square and softplus maps step RNN weights in u and keep them non-negative; other tensors step as usual") {
+  const auto layout = two_tensors();
+  for (const NonNegativeMap map : {NonNegativeMap::square, NonNegativeMap::softplus}) {
+    CAPTURE(to_string(map));
+    ServerStep step(layout, StepPolicy::plain, 0.1F, 100);
+    step.set_nonnegative_map(map);
+    std::vector<float> theta{1.0F, 1.0F, 1.0F, 1.0F, 0.25F, 1.0F, 0.0F, 0.5F};
+    const std::vector<float> before = theta;
+    Message push = sparse_push(0, {0, 1, 2, 3}, {1.0F, -2.0F, 1000.0F, 0.5F}, 1);
+    push.blocks.insert(push.blocks.begin(), sparse_push(0, {1}, {2.0F}, 0).blocks[0]);
+    check_applied(step, push, theta);
+    CHECK(theta[1] == doctest::Approx(1.0F - 0.2F));  // the dense tensor: θ − α v
+    const auto expected = [&](float w, float v) {
+      const double u = nonnegative::coordinate(map, w) - 0.1 * v * nonnegative::derivative(map, w);
+      return nonnegative::weight(map, static_cast<float>(u));
+    };
+    CHECK(theta[4] == doctest::Approx(expected(0.25F, 1.0F)));
+    CHECK(theta[5] == doctest::Approx(expected(1.0F, -2.0F)));
+    CHECK(theta[6] >= 0.0F);  // a huge step on a weight at 0: still >= 0
+    CHECK(theta[7] == doctest::Approx(expected(0.5F, 0.5F)));
+    if (map == NonNegativeMap::square) {
+      CHECK(theta[4] == doctest::Approx(0.16F));  // u = 0.5 − 0.1 · 2 · 0.5 = 0.4
+      CHECK(theta[6] == 0.0F);                    // dw/du = 0 at w = 0: a zero weight stays zero
+    }
+    CHECK(theta[0] == before[0]);
+  }
 }
 
 TEST_CASE("dense blocks count as touching every entry of their tensor") {

@@ -38,6 +38,7 @@
 
 #include "rnn/async/device.hpp"
 #include "rnn/async/reliability.hpp"
+#include "rnn/async/worker.hpp"
 #include "rnn/compress/codec.hpp"
 #include "rnn/compress/registry.hpp"
 #include "rnn/data/dataset.hpp"
@@ -73,7 +74,7 @@ struct AsyncOptions {
   ShardPlan shards;
   DeviceOptions devices;
   ReliabilityOptions reliability;
-  float clip_norm = 0.0F;  // workers clip their gradient to this l2 norm (0: off)
+  GradientShaping shaping;  // what workers do to their gradient before compressing (clipping, normalisation)
   bool progress = true;    // a progress bar on stderr when it is a terminal
   const std::atomic<bool>* stop = nullptr;
   // Checkpoints (checkpoint.hpp): written to `checkpoint` at every evaluation point whose update

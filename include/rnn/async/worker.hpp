@@ -2,8 +2,8 @@
 // One emulated edge worker: its data shard, its own random streams, and its own compressor (whose
 // memory, e.g. an error-feedback residual, stays with the worker from push to push). A round is
 //
-//   next mini-batch of the shard → gradient at the fetched parameters → optional l2 clipping
-//   → compress → encode
+//   next mini-batch of the shard → gradient at the fetched parameters → optional shaping (l2
+//   clipping, or every tensor scaled to unit l2 norm) → compress → encode
 //
 // and what it leaves is the encoded push (the codec's bytes: what the server receives and what
 // the byte counts count). The worker walks its shard in a shuffled order, reshuffled at each pass.
@@ -33,6 +33,12 @@ struct RoundScratch {
   std::vector<float> gradient;
 };
 
+// What a worker does to its gradient before compressing it.
+struct GradientShaping {
+  float clip_norm = 0.0F;          // > 0: scale the whole gradient down to this l2 norm if it is longer
+  bool normalise_tensors = false;  // scale each tensor's gradient to unit l2 norm (a zero tensor stays zero)
+};
+
 struct RoundResult {
   double loss = 0.0;           // mean training loss of the batch (before the step)
   bool finite = true;          // false: the gradient was not finite, nothing was encoded
@@ -49,9 +55,9 @@ class Worker {
   [[nodiscard]] std::uint64_t rounds() const { return rounds_; }
 
   // Computes one round at `params` (server version `version`) and keeps the encoded push, until the
-  // next round, in push(). clip_norm > 0 scales the gradient down to that l2 norm if it is longer.
+  // next round, in push(), after shaping the gradient (clipping first, then normalisation).
   RoundResult compute_round(const Model& model, std::span<const float> params, std::uint64_t version,
-                            const Dataset& train, int batch, float clip_norm, RoundScratch& scratch);
+                            const Dataset& train, int batch, const GradientShaping& shaping, RoundScratch& scratch);
 
   [[nodiscard]] std::span<const std::uint8_t> push() const { return push_; }
   [[nodiscard]] const PushEncoder& encoder() const { return *encoder_; }

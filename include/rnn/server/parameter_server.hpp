@@ -39,6 +39,11 @@ struct ServerOptions {
   float beta2 = 0.999F;   // adam
   float epsilon = 1e-7F;  // adam
   std::size_t max_delay = 10000;
+  // With momentum or Adam: the staleness scale multiplies the rule's step instead of the gradient
+  // the rule is fed (ServerStep::set_update_rule).
+  bool scale_rule_step = false;
+  // In which coordinate RNN weights (non-negative segments) take their step (nonnegative_map.hpp).
+  NonNegativeMap nonnegative_map = NonNegativeMap::clamp;
   // Step multiplier per segment, matched by name prefix ("rnl" matches "rnl1.w_plus"); the first
   // match wins, unmatched segments use 1.
   std::vector<std::pair<std::string, float>> segment_multipliers;

@@ -45,6 +45,7 @@
 #include "rnn/compress/message.hpp"
 #include "rnn/core/byte_io.hpp"
 #include "rnn/core/parameters.hpp"
+#include "rnn/server/nonnegative_map.hpp"
 #include "rnn/server/staleness.hpp"
 #include "rnn/train/optimizer.hpp"
 
@@ -96,7 +97,14 @@ class ServerStep {
   // scaled values s_i · v_i of its entries as their gradient, with the segment's multiplier as a
   // learning-rate scale (Optimizer::update_entries: lazy, untouched entries keep their state). The
   // rule's learning rate is set to this step's before each push. nullptr: plain SGD. Not owned.
-  void set_update_rule(Optimizer* rule);
+  // scale_rule_step: the rule gets the raw values v_i and the staleness scale s_i multiplies the
+  // step it makes instead (θ_i ← θ_i + s_i · Δ_i), so an adaptive rule's moments are not skewed by
+  // τ_i varying from push to push.
+  void set_update_rule(Optimizer* rule, bool scale_rule_step = false);
+  // In which coordinate non-negative segments take their step (nonnegative_map.hpp); clamp by
+  // default.
+  void set_nonnegative_map(NonNegativeMap map);
+  [[nodiscard]] NonNegativeMap nonnegative_map() const { return map_; }
 
   // The server's state for a checkpoint, appended to `out` (rnn::wire format): policy, max_delay,
   // learning rate, version and, for the per-parameter policy, the staleness history
@@ -120,6 +128,9 @@ class ServerStep {
   std::vector<std::uint32_t> tau_;           // per-parameter policy: τ of every entry of the push, in order
   std::vector<float> multipliers_;           // per segment
   Optimizer* rule_ = nullptr;                // null: plain SGD
+  bool scale_rule_step_ = false;
+  NonNegativeMap map_ = NonNegativeMap::clamp;             // s_i scales the rule's step, not its gradient
+  std::vector<float> step_scales_;           // with scale_rule_step_: s_i of every entry of the push
   std::vector<float> stage_;                 // the stepped value (or, with a rule, the scaled gradient) of every entry
 };
 

@@ -72,13 +72,14 @@ class Optimizer {
   // the parameters between them (Layer::split_gradient) call it concurrently on disjoint ranges.
   // Unchecked, like update().
   virtual void update_block(std::span<float> params, std::size_t first, std::span<const float> block) = 0;
-  // A lazy sparse update in the same step, for a parameter server applying pushes: each listed
-  // entry offset + indices[j] (or offset + j for every j when `indices` is empty) advances its own
-  // state with gradient gradient[j] and moves by the rule's step times lr_scale; entries not listed
-  // are left alone, their state too (lazy momentum and moments). non_negative clamps the new values
-  // at zero. Indices are unchecked (the caller validated them), like update().
-  virtual void update_entries(std::span<float> params, std::size_t offset, std::span<const std::uint32_t> indices,
-                              std::span<const float> gradient, float lr_scale, bool non_negative) = 0;
+  // A lazy sparse step for a parameter server applying pushes: each listed entry offset +
+  // indices[j] (or offset + j for every j when `indices` is empty) advances its own state with
+  // gradient gradient[j], and steps[j] receives the step the rule makes for it, times lr_scale
+  // (the caller applies θ ← θ + steps[j], and whatever constraint it keeps). Entries not listed
+  // keep their state (lazy momentum and moments). params is read, not written; steps may be the
+  // gradient's own storage. Indices are unchecked (the caller validated them), like update().
+  virtual void step_entries(std::span<const float> params, std::size_t offset, std::span<const std::uint32_t> indices,
+                            std::span<const float> gradient, float lr_scale, std::span<float> steps) = 0;
   // Throws unless params has this optimizer's size and every share has data.
   void check_size(std::span<float> params, std::span<const GradientShare> shares) const;
 
