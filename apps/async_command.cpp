@@ -75,6 +75,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "or the step the rule makes")
       ->check(CLI::IsMember({"gradient", "step"}))
       ->capture_default_str();
+  option("--staleness-power", c.staleness_power,
+         "Exponent p of the staleness scale 1/tau^p (1: AdaComp's 1/tau; 0: no scaling)")
+      ->check(FiniteRange(0.0, 4.0))
+      ->capture_default_str();
   option("--rnn-weight-step", c.nonnegative_map,
          "In which coordinate the server steps RNN weights w >= 0: clamp (step w, clamp at 0), square (w = u^2) or "
          "softplus (w = log(1 + e^u))")
@@ -170,6 +174,7 @@ const std::vector<std::string>& async_only_options() {
                                               "--server-beta2",
                                               "--staleness-scales",
                                               "--rnn-weight-step",
+                                              "--staleness-power",
                                               "--max-updates",
                                               "--eval-every",
                                               "--eval-every-seconds",
@@ -250,6 +255,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.server.beta2 = c.server_beta2;
   o.server.scale_rule_step = c.staleness_scales == "step";
   o.server.nonnegative_map = parse_nonnegative_map(c.nonnegative_map);
+  o.server.staleness_power = c.staleness_power;
   o.server.max_delay = c.max_delay;
   if (!c.segment_lr.empty())
     o.server.segment_multipliers = parsed("--segment-lr", [&] { return parse_segment_multipliers(c.segment_lr); });

@@ -55,6 +55,7 @@ struct AsyncCli {
   std::string staleness_scales = "gradient";
   std::string nonnegative_map = "clamp";
   bool normalise_gradient = false;
+  float staleness_power = 1.0F;
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;
   std::string resume;

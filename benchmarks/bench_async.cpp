@@ -74,7 +74,7 @@ void BM_WorkerRound(benchmark::State& state) {
   scratch.workspace = s.model->make_workspace();
   auto worker = make_worker(*s.model, s.data.size());
   for (auto _ : state) {
-    benchmark::DoNotOptimize(worker->compute_round(*s.model, s.params, 0, s.data, 10, GradientShaping{}, scratch));
+    benchmark::DoNotOptimize(worker->compute_round(*s.model, s.params, 0, s.data, 10, rnn::GradientShaping{}, scratch));
   }
   state.SetLabel(model_names[state.range(0)]);
 }
@@ -89,7 +89,7 @@ void BM_ServerReceive(benchmark::State& state) {
   std::vector<std::vector<std::uint8_t>> pushes;
   for (std::size_t w = 0; w < workers; ++w) {
     auto worker = make_worker(*s.model, s.data.size());
-    (void)worker->compute_round(*s.model, s.params, 0, s.data, 10, GradientShaping{}, scratch);
+    (void)worker->compute_round(*s.model, s.params, 0, s.data, 10, rnn::GradientShaping{}, scratch);
     pushes.emplace_back(worker->push().begin(), worker->push().end());
   }
   rnn::ServerOptions o;
@@ -120,7 +120,7 @@ void BM_Snapshot(benchmark::State& state) {
   auto worker = make_worker(*s.model, s.data.size());
   rnn::RoundScratch scratch;
   scratch.workspace = s.model->make_workspace();
-  (void)worker->compute_round(*s.model, s.params, 0, s.data, 10, GradientShaping{}, scratch);
+  (void)worker->compute_round(*s.model, s.params, 0, s.data, 10, rnn::GradientShaping{}, scratch);
   const std::vector<std::uint8_t> push(worker->push().begin(), worker->push().end());
   for (auto _ : state) {
     state.PauseTiming();

@@ -131,6 +131,7 @@ std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t 
   add("clip_norm", o.shaping.clip_norm);
   add("normalise_tensors", o.shaping.normalise_tensors);
   add("staleness_scales", v.scale_rule_step ? "step" : "gradient");
+  add("staleness_power", v.staleness_power);
   add("rnn_weight_step", to_string(v.nonnegative_map));
   return s;
 }

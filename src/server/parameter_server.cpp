@@ -70,6 +70,7 @@ ParameterServer::ParameterServer(const ParameterLayout& layout, std::vector<floa
   }
   step_->set_segment_multipliers(multipliers);
   step_->set_nonnegative_map(options.nonnegative_map);
+  step_->set_staleness_power(options.staleness_power);
   if (options.rule != ServerRule::sgd) {
     OptimizerOptions o;
     o.kind = options.rule == ServerRule::adam ? OptimizerKind::adam : OptimizerKind::sgd;

@@ -280,6 +280,18 @@ void ServerStep::set_segment_multipliers(std::span<const float> multipliers) {
   multipliers_.assign(multipliers.begin(), multipliers.end());
 }
 
+void ServerStep::set_staleness_power(float power) {
+  if (!std::isfinite(power) || power < 0.0F || power > 4.0F)
+    throw Error(fmt::format("staleness power must be in [0, 4], got {}", power));
+  staleness_power_ = power;
+}
+
+float ServerStep::staleness_scale(double tau) const {
+  if (tau <= 1.0) return 1.0F;
+  if (staleness_power_ == 1.0F) return 1.0F / static_cast<float>(tau);
+  return static_cast<float>(std::pow(tau, -static_cast<double>(staleness_power_)));
+}
+
 void ServerStep::set_nonnegative_map(NonNegativeMap map) {
   map_ = map;
 }
@@ -339,7 +351,7 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
           push, layout_, learning_rate_, multipliers_, map_, gradient_only, [](std::size_t) { return 1.0F; }, params, stage_, scales);
       break;
     case StepPolicy::global_staleness: {
-      const float scale = 1.0F / static_cast<float>(std::max<std::uint64_t>(1, result.delay));
+      const float scale = staleness_scale(static_cast<double>(result.delay));
       stage_entries(
           push, layout_, learning_rate_, multipliers_, map_, gradient_only, [scale](std::size_t) { return scale; }, params,
           stage_, scales);
@@ -352,9 +364,7 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
       // calls throw only for lack of memory, and change nothing then.
       tracker_->reserve_delay(result.delay);
       tracker_->count_and_record(push, push.base_version, std::span(tau_.data(), entries));
-      const auto scale_of = [this](std::size_t p) {
-        return 1.0F / static_cast<float>(std::max<std::uint32_t>(1, tau_[p]));
-      };
+      const auto scale_of = [this](std::size_t p) { return staleness_scale(tau_[p]); };
       stage_entries(push, layout_, learning_rate_, multipliers_, map_, gradient_only, scale_of, params, stage_, scales);
       break;
     }

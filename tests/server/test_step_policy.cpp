@@ -206,6 +206,25 @@ TEST_CASE("global staleness divides the step by the push's delay") {
   CHECK(theta[2] == -2.0F);
 }
 
+TEST_CASE("the staleness power p makes the scale 1 / tau^p, for both policies") {
+  const auto layout = two_tensors();
+  for (const StepPolicy policy : {StepPolicy::global_staleness, StepPolicy::per_parameter_staleness}) {
+    for (const float power : {0.0F, 0.5F, 2.0F}) {
+      CAPTURE(to_string(policy));
+      CAPTURE(power);
+      ServerStep step(layout, policy, 1.0F, 100);
+      step.set_staleness_power(power);
+      std::vector<float> theta(8, 0.0F);
+      for (int t = 0; t < 4; ++t) step.apply(sparse_push(static_cast<std::uint64_t>(t), {0}, {1.0F}), theta);
+      step.apply(sparse_push(0, {0}, {8.0F}), theta);  // delay 4, and entry 0 touched 4 times since
+      CHECK(theta[0] == doctest::Approx(-4.0 - 8.0 * std::pow(4.0, -power)));
+    }
+  }
+  ServerStep step(layout, StepPolicy::global_staleness, 1.0F, 100);
+  CHECK_THROWS_AS(step.set_staleness_power(-1.0F), Error);
+  CHECK_THROWS_AS(step.set_staleness_power(std::nanf("")), Error);
+}
+
 TEST_CASE("per-parameter staleness counts only the intervening updates that touched each entry") {
   const auto layout = two_tensors();
   ServerStep step(layout, StepPolicy::per_parameter_staleness, 1.0F, 100);

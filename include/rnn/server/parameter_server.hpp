@@ -42,6 +42,7 @@ struct ServerOptions {
   // With momentum or Adam: the staleness scale multiplies the rule's step instead of the gradient
   // the rule is fed (ServerStep::set_update_rule).
   bool scale_rule_step = false;
+  float staleness_power = 1.0F;  // s = 1 / max(1, τ)^power (ServerStep::set_staleness_power)
   // In which coordinate RNN weights (non-negative segments) take their step (nonnegative_map.hpp).
   NonNegativeMap nonnegative_map = NonNegativeMap::clamp;
   // Step multiplier per segment, matched by name prefix ("rnl" matches "rnl1.w_plus"); the first

@@ -101,6 +101,10 @@ class ServerStep {
   // step it makes instead (θ_i ← θ_i + s_i · Δ_i), so an adaptive rule's moments are not skewed by
   // τ_i varying from push to push.
   void set_update_rule(Optimizer* rule, bool scale_rule_step = false);
+  // The staleness scale becomes s = 1 / max(1, τ)^power (global and per-parameter policies);
+  // power 1 (the default) is AdaComp's and Zhang et al.'s rule, 0 is no scaling. In [0, 4].
+  void set_staleness_power(float power);
+  [[nodiscard]] float staleness_power() const { return staleness_power_; }
   // In which coordinate non-negative segments take their step (nonnegative_map.hpp); clamp by
   // default.
   void set_nonnegative_map(NonNegativeMap map);
@@ -117,6 +121,7 @@ class ServerStep {
   void load_state(wire::Reader& in);
 
  private:
+  [[nodiscard]] float staleness_scale(double tau) const;
   void reject_step(const Message& push, std::span<const float> params, std::size_t position, StepResult& result) const;
 
   const ParameterLayout& layout_;
@@ -129,6 +134,7 @@ class ServerStep {
   std::vector<float> multipliers_;           // per segment
   Optimizer* rule_ = nullptr;                // null: plain SGD
   bool scale_rule_step_ = false;
+  float staleness_power_ = 1.0F;
   NonNegativeMap map_ = NonNegativeMap::clamp;             // s_i scales the rule's step, not its gradient
   std::vector<float> step_scales_;           // with scale_rule_step_: s_i of every entry of the push
   std::vector<float> stage_;                 // the stepped value (or, with a rule, the scaled gradient) of every entry
