@@ -58,9 +58,8 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->check(CLI::IsMember({"plain", "global", "per-parameter"}));
   option("--server-optimizer", c.server_optimizer,
          "Update rule at the server on the staleness-scaled pushes: sgd, momentum (--server-momentum) or adam (lazy: "
-         "untouched entries keep their moments)")
-      ->check(CLI::IsMember({"sgd", "momentum", "adam"}))
-      ->capture_default_str();
+         "untouched entries keep their moments) [adam for rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff; sgd otherwise]")
+      ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   option("--server-momentum", c.server_momentum, "Momentum of --server-optimizer momentum")
       ->check(FiniteRange(1e-6, 0.999999))
       ->capture_default_str();
@@ -72,13 +71,8 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->capture_default_str();
   option("--staleness-scales", c.staleness_scales,
          "With --server-optimizer momentum or adam, what the staleness scale multiplies: the gradient fed to the rule, "
-         "or the step the rule makes")
-      ->check(CLI::IsMember({"gradient", "step"}))
-      ->capture_default_str();
-  option("--staleness-power", c.staleness_power,
-         "Exponent p of the staleness scale 1/tau^p (1: AdaComp's 1/tau; 0: no scaling)")
-      ->check(FiniteRange(0.0, 4.0))
-      ->capture_default_str();
+         "or the step the rule makes [step with the model's default rule, else gradient]")
+      ->check(CLI::IsMember({"gradient", "step"}));
   option("--rnn-weight-step", c.nonnegative_map,
          "In which coordinate the server steps RNN weights w >= 0: clamp (step w, clamp at 0), square (w = u^2) or "
          "softplus (w = log(1 + e^u))")
@@ -148,6 +142,11 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
   option("--dgc-momentum", c.dgc_momentum, "dgc: momentum correction")->check(FiniteRange(0.0, 0.999999));
   option("--warmup-pushes", c.warmup_pushes, "dgc: pushes over which the ratio falls to --ratio")
       ->check(WholeNumber(0, kMax));
+  option("--select-by", c.select_by,
+         "topk, adacomp: send the entries of largest |g| (magnitude) or of largest |g| relative to each entry's "
+         "running rms on this worker (normalised)")
+      ->check(CLI::IsMember({"magnitude", "normalised"}))
+      ->capture_default_str();
   option("--dgc-clip", c.dgc_clip, "dgc: clip each tensor's l2 norm (0: off)")->check(FiniteRange(0.0, 1e12));
   option("--conv-bin", c.conv_bin, "adacomp-ibm: bin length of convolution tensors")->check(WholeNumber(1, 1U << 30U));
   option("--dense-bin", c.dense_bin, "adacomp-ibm: bin length of other tensors")->check(WholeNumber(1, 1U << 30U));
@@ -204,6 +203,7 @@ const std::vector<std::string>& async_only_options() {
                                               "--dgc-momentum",
                                               "--warmup-pushes",
                                               "--dgc-clip",
+                                              "--select-by",
                                               "--conv-bin",
                                               "--dense-bin",
                                               "--checkpoint",
@@ -241,19 +241,28 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.compressor.momentum = c.dgc_momentum;
   o.compressor.warmup_pushes = c.warmup_pushes;
   o.compressor.clip_norm = c.dgc_clip;
+  o.compressor.score = c.select_by;
   o.compressor.conv_bin = c.conv_bin;
   o.compressor.dense_bin = c.dense_bin;
   o.codec.indices = parse_index_encoding(c.index_encoding);
   o.codec.values = parse_value_encoding(c.value_encoding);
   o.codec.levels = c.codec_levels;
   o.server.policy = parse_step_policy(c.staleness.value_or(c.compressor == "adacomp" ? "per-parameter" : "plain"));
-  o.server.rule = parse_server_rule(c.server_optimizer);
+  o.server.rule = parse_server_rule(c.server_optimizer.value_or(std::string(defaults.server_optimizer)));
   const bool scaled = o.server.policy != StepPolicy::plain;
-  o.server.learning_rate = common.lr.value_or(scaled ? defaults.scaled_learning_rate : defaults.plain_learning_rate);
+  const bool adam = o.server.rule == ServerRule::adam;
+  o.server.learning_rate = common.lr.value_or(adam ? (scaled ? defaults.adam_scaled_learning_rate
+                                                             : defaults.adam_plain_learning_rate)
+                                                   : (scaled ? defaults.scaled_learning_rate
+                                                             : defaults.plain_learning_rate));
   o.server.momentum = c.server_momentum;
   o.server.beta1 = c.server_beta1;
   o.server.beta2 = c.server_beta2;
-  o.server.scale_rule_step = c.staleness_scales == "step";
+  // The model's default step scaling goes with its default rule; another rule scales its gradient
+  // unless told otherwise.
+  const bool default_rule = !c.server_optimizer || *c.server_optimizer == defaults.server_optimizer;
+  o.server.scale_rule_step =
+      c.staleness_scales ? *c.staleness_scales == "step" : default_rule && defaults.scale_rule_step;
   o.server.nonnegative_map = parse_nonnegative_map(c.nonnegative_map);
   o.server.staleness_power = c.staleness_power;
   o.server.max_delay = c.max_delay;

@@ -18,7 +18,7 @@ struct AsyncCli {
   std::string compressor = "adacomp";
   double ratio = 0.01;
   std::optional<std::string> staleness;
-  std::string server_optimizer = "sgd";
+  std::optional<std::string> server_optimizer;
   std::uint64_t max_updates = 40000;
   std::uint64_t eval_every = 1000;
   double eval_every_seconds = 0.0;
@@ -52,10 +52,11 @@ struct AsyncCli {
   float server_momentum = 0.9F;
   float server_beta1 = 0.9F;
   float server_beta2 = 0.999F;
-  std::string staleness_scales = "gradient";
+  std::optional<std::string> staleness_scales;
   std::string nonnegative_map = "clamp";
   bool normalise_gradient = false;
   float staleness_power = 1.0F;
+  std::string select_by = "magnitude";
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;
   std::string resume;

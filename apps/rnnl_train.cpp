@@ -334,9 +334,13 @@ int main(int argc, char** argv) {
   app.add_option("--lr", cli.lr,
                  "Learning rate (default with adam or rmsprop: " + per_model_default(&TrainingDefaults::learning_rate) +
                      "; with sgd: " + per_model_default(&TrainingDefaults::sgd_learning_rate) +
-                     "; async, the server's step with staleness scaling: " +
+                     "; async, the server's sgd or momentum step with staleness scaling: " +
                      per_model_default(&rnn::AsyncDefaults::scaled_learning_rate) +
-                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::plain_learning_rate) + ")")
+                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::plain_learning_rate) +
+                     "; its adam step with staleness scaling: " +
+                     per_model_default(&rnn::AsyncDefaults::adam_scaled_learning_rate) +
+                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::adam_plain_learning_rate) +
+                     ")")
       ->check(FiniteRange(1e-9, 1e3));
   app.add_option("--lr-decay", cli.lr_decay,
                  "Learning-rate multiplier applied after each epoch (default: " +

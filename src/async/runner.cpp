@@ -108,6 +108,7 @@ std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t 
   add("dgc_momentum", c.momentum);
   add("warmup_pushes", c.warmup_pushes);
   add("dgc_clip", c.clip_norm);
+  add("score", c.score);
   add("bins", fmt::format("{},{}", c.conv_bin, c.dense_bin));
   add("codec", fmt::format("{}/{}/{}", to_string(o.codec.indices), to_string(o.codec.values), o.codec.levels));
   const ServerOptions& v = o.server;

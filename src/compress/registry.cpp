@@ -37,15 +37,15 @@ constexpr std::array table{
                    [](const Options&, const Layout& l) -> std::unique_ptr<Compressor> {
                      return std::make_unique<DenseCompressor>(l);
                    }},
-    CompressorInfo{"topk", "the k = max(1, floor(c·n)) largest |g| of each tensor, no residual (Comp-ASGD)", opt::ratio,
-                   false,
+    CompressorInfo{"topk", "the k = max(1, floor(c·n)) largest |g| of each tensor, no residual (Comp-ASGD)",
+                   opt::ratio | opt::score, false,
                    [](const Options& o, const Layout& l) -> std::unique_ptr<Compressor> {
-                     return std::make_unique<TopKCompressor>(l, o.ratio, "topk");
+                     return std::make_unique<TopKCompressor>(l, o.ratio, "topk", parse_top_k_score(o.score));
                    }},
-    CompressorInfo{"adacomp", "top-k per tensor, for per-parameter staleness steps (Hardy et al. 2017)", opt::ratio,
-                   false,
+    CompressorInfo{"adacomp", "top-k per tensor, for per-parameter staleness steps (Hardy et al. 2017)",
+                   opt::ratio | opt::score, false,
                    [](const Options& o, const Layout& l) -> std::unique_ptr<Compressor> {
-                     return std::make_unique<TopKCompressor>(l, o.ratio, "adacomp");
+                     return std::make_unique<TopKCompressor>(l, o.ratio, "adacomp", parse_top_k_score(o.score));
                    }},
     CompressorInfo{"randomk", "k uniformly chosen entries of each tensor (Stich et al. 2018)", opt::ratio | opt::seed,
                    false,

@@ -96,6 +96,54 @@ TEST_CASE("topk and adacomp send the k = max(1, floor(c·n)) largest entries of 
   CHECK(entries_to_send(1.0, 7) == 7);
 }
 
+TEST_CASE("normalised top-k sends what is large for its own entry: a spike beats a steadily large gradient") {
+  ParameterLayout layout;
+  layout.add("a.weight", 1, 4, false);
+  layout.add("b.weight", 1, 100, false);  // k = 1 of each at c = 0.01
+  CompressorOptions o = named("adacomp", 0.01);
+  auto magnitude = make_compressor(o, layout);
+  o.score = "normalised";
+  auto normalised = make_compressor(o, layout);
+  auto copy = make_compressor(o, layout);
+  // Entry 0 of each tensor is always 10; entry 1 is 1 and then spikes to 5; the rest stay small.
+  std::vector<float> g(layout.size(), 0.01F);
+  g[0] = 10.0F;
+  g[4] = 10.0F;
+  g[1] = 1.0F;
+  g[5] = 1.0F;
+  Message m;
+  for (int push = 0; push < 5; ++push) {
+    normalised->compress(g, m);
+    if (push == 2) {  // a checkpoint half-way: the copy continues from the saved state
+      std::vector<std::uint8_t> state;
+      normalised->save_state(state);
+      wire::Reader in(state);
+      copy->load_state(in);
+    }
+  }
+  g[1] = 5.0F;
+  g[5] = 5.0F;
+  magnitude->compress(g, m);
+  CHECK(m.blocks[0].indices == std::vector<std::uint32_t>{0});
+  CHECK(m.blocks[1].indices == std::vector<std::uint32_t>{0});
+  normalised->compress(g, m);
+  REQUIRE(m.blocks.size() == 2);
+  CHECK(m.blocks[0].indices == std::vector<std::uint32_t>{1});
+  CHECK(m.blocks[1].indices == std::vector<std::uint32_t>{1});
+  CHECK(m.blocks[1].values == std::vector<float>{5.0F});  // the raw gradient, not its score
+  Message from_copy;
+  std::vector<float> steady(layout.size(), 0.01F);
+  steady[0] = steady[4] = 10.0F;
+  steady[1] = steady[5] = 1.0F;
+  copy->compress(steady, from_copy);
+  copy->compress(steady, from_copy);
+  copy->compress(g, from_copy);
+  CHECK(from_copy.blocks[1].indices == m.blocks[1].indices);
+  CHECK(from_copy.blocks[1].values == m.blocks[1].values);
+  o.score = "largest";
+  CHECK_THROWS_AS((void)make_compressor(o, layout), Error);
+}
+
 TEST_CASE("randomk picks k distinct entries, uniformly, reproducibly") {
   const auto layout = test::small_layout();
   const Segment& dense = *layout.find("dense1.weight");

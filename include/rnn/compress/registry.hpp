@@ -43,6 +43,7 @@ struct CompressorOptions {
   std::uint32_t dense_bin = 500;               // adacomp-ibm: bin length for every other tensor
   std::uint64_t seed = 1;                      // randomk, qsgd, terngrad: random stream
   std::uint64_t stream = 0;                    // … per worker
+  std::string score = "magnitude";             // topk, adacomp: rank by |g| or by |g| / its running rms
 };
 
 // The CompressorOptions fields a compressor reads, as bits of CompressorInfo::options.
@@ -57,6 +58,7 @@ inline constexpr std::uint32_t warmup_pushes = 1U << 6U;
 inline constexpr std::uint32_t clip_norm = 1U << 7U;
 inline constexpr std::uint32_t bins = 1U << 8U;  // conv_bin and dense_bin
 inline constexpr std::uint32_t seed = 1U << 9U;  // seed and stream
+inline constexpr std::uint32_t score = 1U << 10U;
 }  // namespace compressor_option
 
 struct CompressorInfo {
