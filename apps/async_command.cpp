@@ -69,6 +69,9 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
   option("--server-beta2", c.server_beta2, "Second-moment decay of --server-optimizer adam")
       ->check(FiniteRange(1e-6, 0.999999))
       ->capture_default_str();
+  app.add_flag("--server-adam-entry-bias", c.adam_entry_bias,
+               "Correct the server's lazy Adam moments for each entry's own update count, not the server's")
+      ->group(g);
   option("--staleness-scales", c.staleness_scales,
          "With --server-optimizer momentum or adam, what the staleness scale multiplies: the gradient fed to the rule, "
          "or the step the rule makes [step with the model's default rule, else gradient]")
@@ -172,6 +175,7 @@ const std::vector<std::string>& async_only_options() {
                                               "--server-beta1",
                                               "--server-beta2",
                                               "--staleness-scales",
+                                              "--server-adam-entry-bias",
                                               "--rnn-weight-step",
                                               "--staleness-power",
                                               "--max-updates",
@@ -258,6 +262,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.server.momentum = c.server_momentum;
   o.server.beta1 = c.server_beta1;
   o.server.beta2 = c.server_beta2;
+  o.server.adam_entry_bias_correction = c.adam_entry_bias;
   // The model's default step scaling goes with its default rule; another rule scales its gradient
   // unless told otherwise.
   const bool default_rule = !c.server_optimizer || *c.server_optimizer == defaults.server_optimizer;

@@ -57,6 +57,7 @@ struct AsyncCli {
   bool normalise_gradient = false;
   float staleness_power = 1.0F;
   std::string select_by = "magnitude";
+  bool adam_entry_bias = false;
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;
   std::string resume;

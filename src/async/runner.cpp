@@ -116,7 +116,7 @@ std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t 
   add("server_optimizer", to_string(v.rule));
   add("lr", v.learning_rate);
   add("server_momentum", v.momentum);
-  add("adam", fmt::format("{},{},{}", v.beta1, v.beta2, v.epsilon));
+  add("adam", fmt::format("{},{},{},{}", v.beta1, v.beta2, v.epsilon, v.adam_entry_bias_correction));
   add("max_delay", v.max_delay);
   std::string multipliers;
   for (const auto& [prefix, value] : v.segment_multipliers) multipliers += fmt::format("{}={},", prefix, value);

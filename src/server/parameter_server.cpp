@@ -79,6 +79,7 @@ ParameterServer::ParameterServer(const ParameterLayout& layout, std::vector<floa
     o.beta1 = options.beta1;
     o.beta2 = options.beta2;
     o.epsilon = options.epsilon;
+    o.per_entry_bias_correction = options.adam_entry_bias_correction;
     if (options.rule == ServerRule::momentum && !(o.momentum > 0.0F && o.momentum < 1.0F))
       throw Error(fmt::format("server momentum must be in (0, 1), got {}", o.momentum));
     rule_ = make_optimizer(o, layout);

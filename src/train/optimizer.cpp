@@ -110,7 +110,7 @@ class RuleOptimizer : public Optimizer {
                         [&](const auto& rule) { apply_block(ranges_, first, block, params.data(), rule); });
   }
   void step_entries(std::span<const float> params, std::size_t offset, std::span<const std::uint32_t> indices,
-                    std::span<const float> gradient, float lr_scale, std::span<float> steps) final {
+                    std::span<const float> gradient, float lr_scale, std::span<float> steps) override {
     derived().with_rule(params, lr_scale, [&](const auto& rule) {
       const float* p = params.data();
       const auto base = static_cast<Index>(offset);
@@ -174,7 +174,37 @@ class Sgd final : public RuleOptimizer<Sgd> {
 class Adam final : public RuleOptimizer<Adam> {
  public:
   Adam(const OptimizerOptions& options, std::vector<ParameterRange> ranges, std::size_t n)
-      : RuleOptimizer(options, std::move(ranges), n), m_(n, 0.0F), v_(n, 0.0F) {}
+      : RuleOptimizer(options, std::move(ranges), n), m_(n, 0.0F), v_(n, 0.0F) {
+    if (options.per_entry_bias_correction) {
+      counts_.assign(n, 0);
+      correction1_.resize(kCorrectionTable);
+      correction2_.resize(kCorrectionTable);
+      for (std::size_t k = 0; k < kCorrectionTable; ++k) {
+        correction1_[k] = static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta1), static_cast<double>(k)));
+        correction2_[k] = static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta2), static_cast<double>(k)));
+      }
+    }
+  }
+
+  void step_entries(std::span<const float> params, std::size_t offset, std::span<const std::uint32_t> indices,
+                    std::span<const float> gradient, float lr_scale, std::span<float> steps) override {
+    if (counts_.empty()) {
+      RuleOptimizer::step_entries(params, offset, indices, gradient, lr_scale, steps);
+      return;
+    }
+    const float b1 = options_.beta1;
+    const float b2 = options_.beta2;
+    const float lr = options_.learning_rate * lr_scale;
+    const float eps = options_.epsilon;
+    for (std::size_t j = 0; j < gradient.size(); ++j) {
+      const std::size_t i = offset + (indices.empty() ? j : indices[j]);
+      const std::uint32_t n = counts_[i] < kCorrectionTable - 1 ? ++counts_[i] : counts_[i];
+      const float g = gradient[j];
+      m_[i] = b1 * m_[i] + (1.0F - b1) * g;
+      v_[i] = b2 * v_[i] + (1.0F - b2) * g * g;
+      steps[j] = -lr * (m_[i] / correction1_[n]) / (std::sqrt(v_[i] / correction2_[n]) + eps);
+    }
+  }
 
   void begin_step() override {
     ++t_;
@@ -208,6 +238,7 @@ class Adam final : public RuleOptimizer<Adam> {
     wire::put_i64(out, t_);
     wire::put_floats(out, m_);
     wire::put_floats(out, v_);
+    for (const std::uint32_t n : counts_) wire::put_u32(out, n);
   }
   void load_state(wire::Reader& in) override {
     if (in.u8("optimizer kind") != 1) throw Error("optimizer state is not an adam optimizer's");
@@ -217,6 +248,12 @@ class Adam final : public RuleOptimizer<Adam> {
     if (t < 0) throw Error("adam step count is negative");
     std::vector<float> m = wire::get_floats(in, m_.size(), "adam first moments");
     std::vector<float> v = wire::get_floats(in, v_.size(), "adam second moments");
+    std::vector<std::uint32_t> counts(counts_.size());
+    for (std::uint32_t& n : counts) {
+      n = in.u32("adam entry update count");
+      if (n >= kCorrectionTable) throw Error(fmt::format("adam entry update count {} is out of range", n));
+    }
+    counts_ = std::move(counts);
     options_.learning_rate = lr;
     t_ = t;
     m_ = std::move(m);
@@ -224,8 +261,13 @@ class Adam final : public RuleOptimizer<Adam> {
   }
 
  private:
+  static constexpr std::uint32_t kCorrectionTable = 1U << 16U;  // 1 − βⁿ for n below this; n saturates there
+
   std::vector<float> m_;
   std::vector<float> v_;
+  std::vector<std::uint32_t> counts_;     // per_entry_bias_correction: updates of each entry
+  std::vector<float> correction1_;        // 1 − β₁ⁿ
+  std::vector<float> correction2_;        // 1 − β₂ⁿ
   long t_ = 0;
   float step_size_ = 0.0F;
   float eps_hat_ = 0.0F;

@@ -192,4 +192,51 @@ TEST_CASE("parameter server: Adam with a square map on RNN weights equals Adam i
   CHECK(server.parameters()[1] == initial[1]);
 }
 
+TEST_CASE("parameter server: lazy Adam with per-entry bias correction corrects by each entry's own update count") {
+  const ParameterLayout layout = two_segments();
+  ServerOptions o;
+  o.policy = StepPolicy::plain;
+  o.rule = ServerRule::adam;
+  o.learning_rate = 0.01F;
+  o.adam_entry_bias_correction = true;
+  const std::vector<float> initial(layout.size(), 1.0F);
+  ParameterServer server(layout, initial, o);
+  std::vector<double> theta(initial.begin(), initial.end());
+  std::vector<double> m(initial.size(), 0.0);
+  std::vector<double> v(initial.size(), 0.0);
+  std::vector<int> n(initial.size(), 0);
+  // Entry 6 (dense1.w[0]) in every push, entry 7 only in the last: its first step is η · sign(g),
+  // as a fresh Adam's is, although the server has taken five steps.
+  for (int t = 1; t <= 5; ++t) {
+    std::vector<std::uint32_t> i1{0};
+    std::vector<float> v1{0.5F * static_cast<float>(t)};
+    if (t == 5) {
+      i1.push_back(1);
+      v1.push_back(-3.0F);
+    }
+    REQUIRE(server.receive(encoded(layout, server.version(), {}, {}, i1, v1)).applied());
+    for (std::size_t j = 0; j < i1.size(); ++j) {
+      const std::size_t i = 6 + i1[j];
+      const double g = v1[j];
+      ++n[i];
+      m[i] = 0.9 * m[i] + 0.1 * g;
+      v[i] = 0.999 * v[i] + 0.001 * g * g;
+      theta[i] -= 0.01 * (m[i] / (1.0 - std::pow(0.9, n[i]))) / (std::sqrt(v[i] / (1.0 - std::pow(0.999, n[i]))) + 1e-7);
+    }
+  }
+  CHECK(server.parameters()[6] == doctest::Approx(theta[6]).epsilon(1e-6));
+  CHECK(server.parameters()[7] == doctest::Approx(1.01).epsilon(1e-6));
+  CHECK(server.parameters()[7] == doctest::Approx(theta[7]).epsilon(1e-6));
+  // The counts travel with the server's state.
+  std::vector<std::uint8_t> state;
+  server.save_state(state);
+  ParameterServer restored(layout, initial, o);
+  wire::Reader in(state);
+  restored.load_state(in);
+  const auto push = encoded(layout, server.version(), {}, {}, {1}, {1.0F});
+  REQUIRE(server.receive(push).applied());
+  REQUIRE(restored.receive(push).applied());
+  CHECK(restored.parameters()[7] == server.parameters()[7]);
+}
+
 }  // namespace rnn

@@ -38,6 +38,7 @@ struct ServerOptions {
   float beta1 = 0.9F;     // adam
   float beta2 = 0.999F;   // adam
   float epsilon = 1e-7F;  // adam
+  bool adam_entry_bias_correction = false;  // adam: OptimizerOptions::per_entry_bias_correction
   std::size_t max_delay = 10000;
   // With momentum or Adam: the staleness scale multiplies the rule's step instead of the gradient
   // the rule is fed (ServerStep::set_update_rule).

@@ -32,6 +32,11 @@ struct OptimizerOptions {
   float beta2 = 0.999F;   // adam
   float rho = 0.9F;       // rmsprop
   float epsilon = 1e-7F;  // adam, rmsprop
+  // adam, step_entries only: correct each entry's moments for the number of updates that entry has
+  // had (1 − βⁿ), instead of the number of steps t. A lazily updated entry touched n ≪ t times
+  // otherwise steps by up to ~3–6 η on its first updates (m and v start from 0 and are not
+  // corrected). Costs 4 bytes per parameter.
+  bool per_entry_bias_correction = false;
 };
 
 // One part of a gradient that is a weighted sum: g = Σ weight · grad[i]. Data-parallel training
