@@ -147,9 +147,9 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
       ->check(WholeNumber(0, kMax));
   option("--select-by", c.select_by,
          "topk, adacomp: send the entries of largest |g| (magnitude) or of largest |g| relative to each entry's "
-         "running rms on this worker (normalised)")
-      ->check(CLI::IsMember({"magnitude", "normalised"}))
-      ->capture_default_str();
+         "running rms on this worker (normalised) [normalised for rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff; magnitude "
+         "otherwise]")
+      ->check(CLI::IsMember({"magnitude", "normalised"}));
   option("--dgc-clip", c.dgc_clip, "dgc: clip each tensor's l2 norm (0: off)")->check(FiniteRange(0.0, 1e12));
   option("--conv-bin", c.conv_bin, "adacomp-ibm: bin length of convolution tensors")->check(WholeNumber(1, 1U << 30U));
   option("--dense-bin", c.dense_bin, "adacomp-ibm: bin length of other tensors")->check(WholeNumber(1, 1U << 30U));
@@ -245,7 +245,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.compressor.momentum = c.dgc_momentum;
   o.compressor.warmup_pushes = c.warmup_pushes;
   o.compressor.clip_norm = c.dgc_clip;
-  o.compressor.score = c.select_by;
+  o.compressor.score = c.select_by.value_or(std::string(defaults.select_by));
   o.compressor.conv_bin = c.conv_bin;
   o.compressor.dense_bin = c.dense_bin;
   o.codec.indices = parse_index_encoding(c.index_encoding);

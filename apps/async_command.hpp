@@ -56,7 +56,7 @@ struct AsyncCli {
   std::string nonnegative_map = "clamp";
   bool normalise_gradient = false;
   float staleness_power = 1.0F;
-  std::string select_by = "magnitude";
+  std::optional<std::string> select_by;
   bool adam_entry_bias = false;
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;

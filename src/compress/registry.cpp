@@ -134,6 +134,7 @@ constexpr std::array option_rules{
                  if (o.conv_bin < 1 || o.dense_bin < 1) throw Error(fmt::format("{}: bin lengths must be ≥ 1", c));
                }},
     OptionRule{opt::seed, "seed, stream", [](const Options&, std::string_view) {}},
+    OptionRule{opt::score, "score", [](const Options& o, std::string_view) { (void)parse_top_k_score(o.score); }},
 };
 
 }  // namespace

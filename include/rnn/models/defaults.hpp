@@ -55,6 +55,7 @@ struct AsyncDefaults {
   bool seed_init = false;                // ModelOptions::seed_init: AdaComp's initialisation
   std::string_view server_optimizer = "sgd";  // the server's update rule: "sgd", "momentum" or "adam"
   bool scale_rule_step = false;               // with a rule: staleness scales its step, not its gradient
+  std::string_view select_by = "magnitude";    // top-k score: "magnitude" or "normalised" (compress/topk.hpp)
   int batch = 10;
   double sample_seconds = 1e-3;  // compute per training sample of the reference device (one core)
 };
