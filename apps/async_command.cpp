@@ -315,14 +315,19 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
       .add("ratio", o.compressor.ratio)
       .add("staleness", to_string(o.server.policy))
       .add("server_optimizer", to_string(o.server.rule))
+      .add("staleness_scales", o.server.scale_rule_step ? "step" : "gradient")
+      .add("select_by", o.compressor.score)
       .add("lr", o.server.learning_rate)
       .add("encoding", encodings(o))
       .add("shards", to_string(o.shards))
       .add("seed", o.seed);
   std::optional<rnn::MetricsWriter> metrics;
   if (!common.out.empty()) metrics.emplace(common.out, settings);
-  fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}), staleness {}, server {} lr {}, {} threads\n",
-             to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio, to_string(o.server.policy),
+  const bool uses_score = rnn::compressor_info(o.compressor.name).uses(rnn::compressor_option::score);
+  fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}{}), staleness {}{}, server {} lr {}, {} threads\n",
+             to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio,
+             uses_score ? ", by " + o.compressor.score : std::string(), to_string(o.server.policy),
+             o.server.scale_rule_step && o.server.rule != ServerRule::sgd ? " on the step" : "",
              to_string(o.server.rule), o.server.learning_rate, o.threads);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

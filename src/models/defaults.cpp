@@ -32,6 +32,24 @@ TrainingDefaults training_defaults(std::string_view model) {
   return d;
 }
 
+namespace {
+
+// The models with RNN weights: Adam at the server with the staleness scale on its step, and top-k
+// by each entry's normalised gradient (docs/adacomp-rnn.md). Plain SGD on RNL weights wants a step
+// near 1 (their gradients are about ten times smaller than a ReLU layer's): 0.5 with staleness
+// scaling, 0.1 without, if a caller asks for it.
+void use_rnn_server(AsyncDefaults& d) {
+  d.server_optimizer = "adam";
+  d.scale_rule_step = true;
+  d.select_by = "normalised";
+  d.adam_scaled_learning_rate = 3e-3F;
+  d.adam_plain_learning_rate = 1e-4F;
+  d.scaled_learning_rate = 0.5F;
+  d.plain_learning_rate = 0.1F;
+}
+
+}  // namespace
+
 AsyncDefaults async_defaults(std::string_view model) {
   (void)training_defaults(model);  // refuses unknown names
   AsyncDefaults d;
@@ -41,16 +59,13 @@ AsyncDefaults async_defaults(std::string_view model) {
     d.seed_init = true;  // the seed paper's truncated normal σ = 0.1, biases 0.1
     d.sample_seconds = 4e-4;
   } else if (model == "cnn_rnl") {
+    use_rnn_server(d);
     d.sample_seconds = 4e-4;
   } else if (model == "rnl_deep" || model == "rnl_hybrid") {
-    // RNL gradients are about ten times smaller than a ReLU layer's; plain SGD on them wants a
-    // step near 1 (not tuned for the asynchronous setting).
-    d.scaled_learning_rate = 0.5F;
-    d.plain_learning_rate = 0.1F;
+    use_rnn_server(d);
     d.sample_seconds = 8e-5;
   } else if (model == "gelenbe_ff") {
-    d.scaled_learning_rate = 0.5F;
-    d.plain_learning_rate = 0.1F;
+    use_rnn_server(d);
     d.sample_seconds = 3e-5;
   } else {
     d.sample_seconds = model == "mlp" ? 5e-5 : 4e-5;

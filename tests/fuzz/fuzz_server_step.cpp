@@ -291,12 +291,18 @@ struct Pair {
   std::vector<float> params;
   std::vector<float> expected;
 
-  Pair(rnn::StepPolicy policy, float learning_rate, std::size_t max_delay_of_pair)
+  Pair(rnn::StepPolicy policy, float learning_rate, std::size_t max_delay_of_pair, rnn::NonNegativeMap map,
+       float staleness_power)
       : bound(max_delay_of_pair),
         server(layout(), policy, learning_rate, bound),
         reference(layout(), policy, learning_rate, bound),
         params(initial_params()),
-        expected(params) {}
+        expected(params) {
+    for (rnn::ServerStep* step : {&server, &reference}) {
+      step->set_nonnegative_map(map);
+      step->set_staleness_power(staleness_power);
+    }
+  }
 
   void check_same() const {
     require(server.version() == reference.version(), "the server and its reference are at different versions");
@@ -465,10 +471,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Rates that keep steps small, and one that makes large values overflow.
   constexpr float learning_rates[] = {0.1F, 1.0F, 1.0e30F};
   const float learning_rate = learning_rates[mode % 3];
-  Pair pairs[] = {{rnn::StepPolicy::plain, learning_rate, max_delay},
-                  {rnn::StepPolicy::global_staleness, learning_rate, max_delay},
-                  {rnn::StepPolicy::per_parameter_staleness, learning_rate, max_delay},
-                  {rnn::StepPolicy::per_parameter_staleness, learning_rate, wide_max_delay}};
+  // In which coordinate the non-negative tensor steps, and the staleness scale's exponent.
+  constexpr rnn::NonNegativeMap maps[] = {rnn::NonNegativeMap::clamp, rnn::NonNegativeMap::square,
+                                          rnn::NonNegativeMap::softplus};
+  constexpr float powers[] = {1.0F, 0.5F, 2.0F};
+  const rnn::NonNegativeMap map = maps[(mode / 3) % 3];
+  const float power = powers[(mode / 9) % 3];
+  Pair pairs[] = {{rnn::StepPolicy::plain, learning_rate, max_delay, map, power},
+                  {rnn::StepPolicy::global_staleness, learning_rate, max_delay, map, power},
+                  {rnn::StepPolicy::per_parameter_staleness, learning_rate, max_delay, map, power},
+                  {rnn::StepPolicy::per_parameter_staleness, learning_rate, wide_max_delay, map, power}};
   Pair& wide = pairs[3];
   std::uint64_t seed = 1;
   // A short history, so that delays and per-parameter τ are not all zero; the wide server's may

@@ -44,6 +44,12 @@ struct TrainingDefaults {
 // α = 0.1 diverges within a thousand updates here (cnn, adacomp, per-parameter staleness): 0.05,
 // halved after 20 000 updates, reaches 98.7 % at 40 000. A plain step (dense ASGD, Comp-ASGD)
 // applies every stale push at full weight and needs a smaller rate and clipped gradients.
+//
+// The models with RNN weights (rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff) learn little under that
+// recipe (rnl_deep: 39 % after 10 000 updates). Theirs, measured lever by lever in
+// docs/adacomp-rnn.md: lazy Adam at the server (3e-3, halved every 20 000 updates) with AdaComp's
+// 1/τ_i on the Adam step rather than on its input, and top-k by each entry's gradient relative to
+// its running rms on the worker, which spreads the k entries over the tensor.
 struct AsyncDefaults {
   float scaled_learning_rate = 0.05F;    // server SGD step with staleness scaling (global, per-parameter)
   float plain_learning_rate = 0.01F;     // server SGD step with the plain policy
