@@ -63,7 +63,8 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
   option("--server-momentum", c.server_momentum, "Momentum of --server-optimizer momentum")
       ->check(FiniteRange(1e-6, 0.999999))
       ->capture_default_str();
-  option("--server-beta1", c.server_beta1, "First-moment decay of --server-optimizer adam (0: no momentum, RMSprop-like)")
+  option("--server-beta1", c.server_beta1,
+         "First-moment decay of --server-optimizer adam (0: no momentum, RMSprop-like)")
       ->check(FiniteRange(0.0, 0.999999))
       ->capture_default_str();
   option("--server-beta2", c.server_beta2, "Second-moment decay of --server-optimizer adam")
@@ -76,6 +77,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "With --server-optimizer momentum or adam, what the staleness scale multiplies: the gradient fed to the rule, "
          "or the step the rule makes [step with the model's default rule, else gradient]")
       ->check(CLI::IsMember({"gradient", "step"}));
+  option("--staleness-power", c.staleness_power,
+         "Exponent p of the staleness scale 1/tau^p (1: AdaComp's 1/tau; 0: no scaling)")
+      ->check(FiniteRange(0.0, 4.0))
+      ->capture_default_str();
   option("--rnn-weight-step", c.nonnegative_map,
          "In which coordinate the server steps RNN weights w >= 0: clamp (step w, clamp at 0), square (w = u^2) or "
          "softplus (w = log(1 + e^u))")
@@ -255,10 +260,9 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.server.rule = parse_server_rule(c.server_optimizer.value_or(std::string(defaults.server_optimizer)));
   const bool scaled = o.server.policy != StepPolicy::plain;
   const bool adam = o.server.rule == ServerRule::adam;
-  o.server.learning_rate = common.lr.value_or(adam ? (scaled ? defaults.adam_scaled_learning_rate
-                                                             : defaults.adam_plain_learning_rate)
-                                                   : (scaled ? defaults.scaled_learning_rate
-                                                             : defaults.plain_learning_rate));
+  o.server.learning_rate =
+      common.lr.value_or(adam ? (scaled ? defaults.adam_scaled_learning_rate : defaults.adam_plain_learning_rate)
+                              : (scaled ? defaults.scaled_learning_rate : defaults.plain_learning_rate));
   o.server.momentum = c.server_momentum;
   o.server.beta1 = c.server_beta1;
   o.server.beta2 = c.server_beta2;

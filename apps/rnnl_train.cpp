@@ -339,8 +339,7 @@ int main(int argc, char** argv) {
                      ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::plain_learning_rate) +
                      "; its adam step with staleness scaling: " +
                      per_model_default(&rnn::AsyncDefaults::adam_scaled_learning_rate) +
-                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::adam_plain_learning_rate) +
-                     ")")
+                     ", with the plain step: " + per_model_default(&rnn::AsyncDefaults::adam_plain_learning_rate) + ")")
       ->check(FiniteRange(1e-9, 1e3));
   app.add_option("--lr-decay", cli.lr_decay,
                  "Learning-rate multiplier applied after each epoch (default: " +

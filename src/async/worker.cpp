@@ -32,8 +32,7 @@ void Worker::next_batch(int batch, std::vector<std::size_t>& rows) {
 }
 
 RoundResult Worker::compute_round(const Model& model, std::span<const float> params, std::uint64_t version,
-                                  const Dataset& train, int batch, const GradientShaping& shaping,
-                                  RoundScratch& s) {
+                                  const Dataset& train, int batch, const GradientShaping& shaping, RoundScratch& s) {
   const float clip_norm = shaping.clip_norm;
   next_batch(batch, s.rows);
   gather_batch(train, s.rows, s.images, s.labels);

@@ -62,7 +62,8 @@ void TopKCompressor::load_state(wire::Reader& in) {
   const std::uint64_t pushes = in.u64("top-k push count");
   std::vector<float> mean_square = wire::get_floats(in, mean_square_.size(), "top-k running mean squares");
   for (const float v : mean_square)
-    if (!std::isfinite(v) || v < 0.0F) throw Error(fmt::format("top-k running mean square {} is not finite and >= 0", v));
+    if (!std::isfinite(v) || v < 0.0F)
+      throw Error(fmt::format("top-k running mean square {} is not finite and >= 0", v));
   pushes_ = pushes;
   mean_square_ = std::move(mean_square);
 }

@@ -348,13 +348,14 @@ StepResult ServerStep::apply(const Message& push, std::span<float> params) {
   switch (policy_) {
     case StepPolicy::plain:
       stage_entries(
-          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [](std::size_t) { return 1.0F; }, params, stage_, scales);
+          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [](std::size_t) { return 1.0F; }, params,
+          stage_, scales);
       break;
     case StepPolicy::global_staleness: {
       const float scale = staleness_scale(static_cast<double>(result.delay));
       stage_entries(
-          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [scale](std::size_t) { return scale; }, params,
-          stage_, scales);
+          push, layout_, learning_rate_, multipliers_, map_, gradient_only, [scale](std::size_t) { return scale; },
+          params, stage_, scales);
       break;
     }
     case StepPolicy::per_parameter_staleness: {

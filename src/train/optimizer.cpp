@@ -180,8 +180,10 @@ class Adam final : public RuleOptimizer<Adam> {
       correction1_.resize(kCorrectionTable);
       correction2_.resize(kCorrectionTable);
       for (std::size_t k = 0; k < kCorrectionTable; ++k) {
-        correction1_[k] = static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta1), static_cast<double>(k)));
-        correction2_[k] = static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta2), static_cast<double>(k)));
+        correction1_[k] =
+            static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta1), static_cast<double>(k)));
+        correction2_[k] =
+            static_cast<float>(1.0 - std::pow(static_cast<double>(options.beta2), static_cast<double>(k)));
       }
     }
   }
@@ -265,9 +267,9 @@ class Adam final : public RuleOptimizer<Adam> {
 
   std::vector<float> m_;
   std::vector<float> v_;
-  std::vector<std::uint32_t> counts_;     // per_entry_bias_correction: updates of each entry
-  std::vector<float> correction1_;        // 1 − β₁ⁿ
-  std::vector<float> correction2_;        // 1 − β₂ⁿ
+  std::vector<std::uint32_t> counts_;  // per_entry_bias_correction: updates of each entry
+  std::vector<float> correction1_;     // 1 − β₁ⁿ
+  std::vector<float> correction2_;     // 1 − β₂ⁿ
   long t_ = 0;
   float step_size_ = 0.0F;
   float eps_hat_ = 0.0F;

@@ -241,6 +241,22 @@ expect_error 1 "workers" -- "$train" --trainer async --model mlp --data-dir "$wo
   --resume "$work/async.ckpt"
 expect_error 1 "residual" -- "$train" --trainer async --model mlp --data-dir "$work/data" --compressor topk-ef \
   --staleness per-parameter --max-updates 5
+# RNN models train asynchronously with their own server recipe, which the banner and records name;
+# the same options override it, and a resumed run must use the same recipe.
+"$train" --trainer async --model rnl_deep --data-dir "$work/data" --workers 4 --max-updates 4 --eval-every 2 --threads 1 \
+  --no-progress --out "$work/rnn.jsonl" --checkpoint "$work/rnn.ckpt" >"$work/rnn.log" 2>&1 || { fail "rnl_deep async run failed"; cat "$work/rnn.log"; }
+grep -q "by normalised), staleness per-parameter on the step, server adam lr 0.003" "$work/rnn.log" ||
+  { fail "rnl_deep async should default to Adam on the step and normalised top-k"; head -3 "$work/rnn.log"; }
+grep -q '"select_by":"normalised"' "$work/rnn.jsonl" || fail "records should name the top-k score"
+"$train" --trainer async --model rnl_deep --data-dir "$work/data" --workers 4 --max-updates 2 --eval-every 0 --threads 1 \
+  --no-progress --server-optimizer sgd --select-by magnitude --rnn-weight-step square --staleness-power 0.5 \
+  --normalise-gradient >"$work/rnn2.log" 2>&1 || { fail "rnl_deep async run with the levers failed"; cat "$work/rnn2.log"; }
+grep -q "by magnitude), staleness per-parameter, server sgd lr 0.5" "$work/rnn2.log" ||
+  { fail "--server-optimizer sgd should bring the SGD learning rate"; head -3 "$work/rnn2.log"; }
+expect_error 1 "settings" -- "$train" --trainer async --model rnl_deep --data-dir "$work/data" --workers 4 \
+  --select-by magnitude --max-updates 6 --resume "$work/rnn.ckpt"
+expect_error 2 "\-\-select-by" -- "$train" --trainer async --model rnl_deep --data-dir "$work/data" --select-by largest
+expect_error 2 "\-\-staleness-power" -- "$train" --trainer async --model rnl_deep --data-dir "$work/data" --staleness-power -1
 
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

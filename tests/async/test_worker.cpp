@@ -22,8 +22,8 @@ std::vector<float> pushed_gradient(const Model& model, const Dataset& train, con
   c.name = "none";
   std::vector<std::uint32_t> shard(train.size());
   std::iota(shard.begin(), shard.end(), 0U);
-  Worker worker(0, shard, std::make_unique<PushEncoder>(model.layout(), make_compressor(c, model.layout()), CodecOptions{}),
-                7);
+  Worker worker(0, shard,
+                std::make_unique<PushEncoder>(model.layout(), make_compressor(c, model.layout()), CodecOptions{}), 7);
   RoundScratch scratch;
   scratch.workspace = model.make_workspace();
   const std::vector<float> params = model.initial_parameters(3);
@@ -34,7 +34,8 @@ std::vector<float> pushed_gradient(const Model& model, const Dataset& train, con
   std::vector<float> g(model.parameter_count(), 0.0F);
   for (const TensorBlock& b : m.blocks) {
     REQUIRE(b.dense);
-    std::copy(b.values.begin(), b.values.end(), g.begin() + static_cast<std::ptrdiff_t>(model.layout().segments()[b.segment].offset));
+    std::copy(b.values.begin(), b.values.end(),
+              g.begin() + static_cast<std::ptrdiff_t>(model.layout().segments()[b.segment].offset));
   }
   return g;
 }

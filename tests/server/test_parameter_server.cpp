@@ -221,7 +221,8 @@ TEST_CASE("parameter server: lazy Adam with per-entry bias correction corrects b
       ++n[i];
       m[i] = 0.9 * m[i] + 0.1 * g;
       v[i] = 0.999 * v[i] + 0.001 * g * g;
-      theta[i] -= 0.01 * (m[i] / (1.0 - std::pow(0.9, n[i]))) / (std::sqrt(v[i] / (1.0 - std::pow(0.999, n[i]))) + 1e-7);
+      theta[i] -=
+          0.01 * (m[i] / (1.0 - std::pow(0.9, n[i]))) / (std::sqrt(v[i] / (1.0 - std::pow(0.999, n[i]))) + 1e-7);
     }
   }
   CHECK(server.parameters()[6] == doctest::Approx(theta[6]).epsilon(1e-6));

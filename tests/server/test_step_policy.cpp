@@ -259,9 +259,9 @@ TEST_CASE("non-negative maps: dw/du matches finite differences of f, and u inver
       const double u = nonnegative::coordinate(map, w);
       CHECK(nonnegative::weight(map, static_cast<float>(u)) == doctest::Approx(w).epsilon(1e-5));
       const double h = 1e-2 * std::max(1e-2, std::abs(u));  // within the side of u that w > 0 maps to
-      const double numeric = (nonnegative::weight(map, static_cast<float>(u + h)) -
-                              nonnegative::weight(map, static_cast<float>(u - h))) /
-                             (2.0 * h);
+      const double numeric =
+          (nonnegative::weight(map, static_cast<float>(u + h)) - nonnegative::weight(map, static_cast<float>(u - h))) /
+          (2.0 * h);
       CHECK(nonnegative::derivative(map, w) == doctest::Approx(numeric).epsilon(2e-3));
     }
     CHECK(nonnegative::weight(map, -5.0F) >= 0.0F);

@@ -75,7 +75,7 @@ struct AsyncOptions {
   DeviceOptions devices;
   ReliabilityOptions reliability;
   GradientShaping shaping;  // what workers do to their gradient before compressing (clipping, normalisation)
-  bool progress = true;    // a progress bar on stderr when it is a terminal
+  bool progress = true;     // a progress bar on stderr when it is a terminal
   const std::atomic<bool>* stop = nullptr;
   // Checkpoints (checkpoint.hpp): written to `checkpoint` at every evaluation point whose update
   // count is a multiple of checkpoint_every (0: none), when the run is stopped through *stop, and at

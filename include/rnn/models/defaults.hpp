@@ -51,17 +51,17 @@ struct TrainingDefaults {
 // 1/τ_i on the Adam step rather than on its input, and top-k by each entry's gradient relative to
 // its running rms on the worker, which spreads the k entries over the tensor.
 struct AsyncDefaults {
-  float scaled_learning_rate = 0.05F;    // server SGD step with staleness scaling (global, per-parameter)
-  float plain_learning_rate = 0.01F;     // server SGD step with the plain policy
-  float adam_scaled_learning_rate = 1e-3F;  // server Adam step with staleness scaling
-  float adam_plain_learning_rate = 1e-4F;   // server Adam step with the plain policy
-  float lr_decay = 0.5F;                 // the server learning rate is multiplied by this …
-  std::uint64_t lr_decay_every = 20000;  // … every this many updates
-  float plain_clip_norm = 1.0F;          // workers' gradient l2 clipping with the plain policy (0: off)
-  bool seed_init = false;                // ModelOptions::seed_init: AdaComp's initialisation
+  float scaled_learning_rate = 0.05F;         // server SGD step with staleness scaling (global, per-parameter)
+  float plain_learning_rate = 0.01F;          // server SGD step with the plain policy
+  float adam_scaled_learning_rate = 1e-3F;    // server Adam step with staleness scaling
+  float adam_plain_learning_rate = 1e-4F;     // server Adam step with the plain policy
+  float lr_decay = 0.5F;                      // the server learning rate is multiplied by this …
+  std::uint64_t lr_decay_every = 20000;       // … every this many updates
+  float plain_clip_norm = 1.0F;               // workers' gradient l2 clipping with the plain policy (0: off)
+  bool seed_init = false;                     // ModelOptions::seed_init: AdaComp's initialisation
   std::string_view server_optimizer = "sgd";  // the server's update rule: "sgd", "momentum" or "adam"
   bool scale_rule_step = false;               // with a rule: staleness scales its step, not its gradient
-  std::string_view select_by = "magnitude";    // top-k score: "magnitude" or "normalised" (compress/topk.hpp)
+  std::string_view select_by = "magnitude";   // top-k score: "magnitude" or "normalised" (compress/topk.hpp)
   int batch = 10;
   double sample_seconds = 1e-3;  // compute per training sample of the reference device (one core)
 };

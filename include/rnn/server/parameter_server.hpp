@@ -34,10 +34,10 @@ struct ServerOptions {
   StepPolicy policy = StepPolicy::per_parameter_staleness;
   ServerRule rule = ServerRule::sgd;
   float learning_rate = 0.05F;
-  float momentum = 0.9F;  // momentum rule
-  float beta1 = 0.9F;     // adam
-  float beta2 = 0.999F;   // adam
-  float epsilon = 1e-7F;  // adam
+  float momentum = 0.9F;                    // momentum rule
+  float beta1 = 0.9F;                       // adam
+  float beta2 = 0.999F;                     // adam
+  float epsilon = 1e-7F;                    // adam
   bool adam_entry_bias_correction = false;  // adam: OptimizerOptions::per_entry_bias_correction
   std::size_t max_delay = 10000;
   // With momentum or Adam: the staleness scale multiplies the rule's step instead of the gradient

@@ -135,9 +135,9 @@ class ServerStep {
   Optimizer* rule_ = nullptr;                // null: plain SGD
   bool scale_rule_step_ = false;
   float staleness_power_ = 1.0F;
-  NonNegativeMap map_ = NonNegativeMap::clamp;             // s_i scales the rule's step, not its gradient
-  std::vector<float> step_scales_;           // with scale_rule_step_: s_i of every entry of the push
-  std::vector<float> stage_;                 // the stepped value (or, with a rule, the scaled gradient) of every entry
+  NonNegativeMap map_ = NonNegativeMap::clamp;  // s_i scales the rule's step, not its gradient
+  std::vector<float> step_scales_;              // with scale_rule_step_: s_i of every entry of the push
+  std::vector<float> stage_;  // the stepped value (or, with a rule, the scaled gradient) of every entry
 };
 
 }  // namespace rnn
