@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "async/same_points.hpp"
 #include "rnn/async/runner.hpp"
 #include "rnn/models/registry.hpp"
 #include "train/synthetic.hpp"
@@ -43,25 +44,6 @@ Run run(const Model& model, const DatasetPair& data, const AsyncOptions& o) {
   return r;
 }
 
-// Everything but the wall clock.
-void check_same_points(const std::vector<EvalPoint>& a, const std::vector<EvalPoint>& b) {
-  REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    CHECK(a[i].updates == b[i].updates);
-    CHECK(a[i].virtual_seconds == b[i].virtual_seconds);
-    CHECK(a[i].ingress_bytes == b[i].ingress_bytes);
-    CHECK(a[i].egress_bytes == b[i].egress_bytes);
-    CHECK(a[i].test_accuracy == b[i].test_accuracy);
-    CHECK(a[i].test_loss == b[i].test_loss);
-    CHECK(a[i].train_loss == b[i].train_loss);
-    CHECK(a[i].staleness_mean == b[i].staleness_mean);
-    CHECK(a[i].staleness_p99 == b[i].staleness_p99);
-    CHECK(a[i].tau_mean == b[i].tau_mean);
-    CHECK(a[i].pushes_sent == b[i].pushes_sent);
-    CHECK(a[i].pushes_lost == b[i].pushes_lost);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("virtual mode: the same seed gives the same run on 1, 2 and 3 threads") {
@@ -78,8 +60,8 @@ TEST_CASE("virtual mode: the same seed gives the same run on 1, 2 and 3 threads"
   const Run two = run(*model, data, o);
   o.threads = 3;
   const Run three = run(*model, data, o);
-  check_same_points(one.report.points, two.report.points);
-  check_same_points(one.report.points, three.report.points);
+  test::check_same_points(one.report.points, two.report.points);
+  test::check_same_points(one.report.points, three.report.points);
   CHECK(one.params == two.params);
   CHECK(one.params == three.params);
   // …and a different seed gives a different run.

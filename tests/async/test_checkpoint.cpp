@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 
+#include "async/same_points.hpp"
 #include "rnn/async/runner.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/models/registry.hpp"
@@ -28,25 +29,6 @@ Outcome run(const Model& model, const DatasetPair& data, const AsyncOptions& o) 
   r.params = model.initial_parameters(o.seed);
   r.report = run_async(model, r.params, data, o);
   return r;
-}
-
-void check_same(const std::vector<EvalPoint>& a, const std::vector<EvalPoint>& b) {
-  REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    CAPTURE(i);
-    CHECK(a[i].updates == b[i].updates);
-    CHECK(a[i].virtual_seconds == b[i].virtual_seconds);
-    CHECK(a[i].ingress_bytes == b[i].ingress_bytes);
-    CHECK(a[i].egress_bytes == b[i].egress_bytes);
-    CHECK(a[i].test_loss == b[i].test_loss);
-    CHECK(a[i].train_loss == b[i].train_loss);
-    CHECK(a[i].staleness_mean == b[i].staleness_mean);
-    CHECK(a[i].tau_mean == b[i].tau_mean);
-    CHECK(a[i].learning_rate == b[i].learning_rate);
-    CHECK(a[i].pushes_sent == b[i].pushes_sent);
-    CHECK(a[i].pushes_lost == b[i].pushes_lost);
-    CHECK(a[i].crashes == b[i].crashes);
-  }
 }
 
 // Settings that exercise every kind of state: a residual memory, random streams, server momentum
@@ -110,7 +92,7 @@ TEST_CASE("virtual mode: a run resumed from its checkpoint ends bit-identical to
     o.resume = o.checkpoint;
     o.threads = 3;
     const Outcome resumed = run(*model, data, o);
-    check_same(whole.report.points, resumed.report.points);
+    test::check_same_points(whole.report.points, resumed.report.points);
     CHECK(resumed.params == whole.params);
     CHECK(resumed.report.points[3].restored);
     CHECK(!resumed.report.points.back().restored);
@@ -136,7 +118,7 @@ TEST_CASE("virtual mode: a run stopped from outside checkpoints where it stands 
   o.stop = nullptr;
   o.resume = o.checkpoint;
   const Outcome resumed = run(*model, data, o);
-  check_same(whole.report.points, resumed.report.points);
+  test::check_same_points(whole.report.points, resumed.report.points);
   CHECK(resumed.params == whole.params);
 }
 
