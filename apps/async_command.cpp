@@ -86,9 +86,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "softplus (w = log(1 + e^u))")
       ->check(CLI::IsMember({"clamp", "square", "softplus"}))
       ->capture_default_str();
-  option("--max-updates", c.max_updates, "Stop after this many pushes applied by the server")
-      ->check(WholeNumber(1, kMax))
-      ->capture_default_str();
+  option("--max-updates", c.max_updates,
+         "Stop after this many pushes applied by the server [60000 for rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff; 40000 "
+         "otherwise]")
+      ->check(WholeNumber(1, kMax));
   option("--eval-every", c.eval_every, "Evaluate on the test set every N updates (0: at the start and end only)")
       ->check(WholeNumber(0, kMax))
       ->capture_default_str();
@@ -279,7 +280,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
     o.server.segment_multipliers = parsed("--segment-lr", [&] { return parse_segment_multipliers(c.segment_lr); });
   o.lr_decay = common.lr_decay.value_or(defaults.lr_decay);
   o.lr_decay_every = c.lr_decay_every.value_or(defaults.lr_decay_every);
-  o.max_updates = c.max_updates;
+  o.max_updates = c.max_updates.value_or(defaults.max_updates);
   o.eval_every = c.eval_every;
   o.eval_every_seconds = c.eval_every_seconds;
   o.eval_limit = c.eval_limit;

@@ -19,7 +19,7 @@ struct AsyncCli {
   double ratio = 0.01;
   std::optional<std::string> staleness;
   std::optional<std::string> server_optimizer;
-  std::uint64_t max_updates = 40000;
+  std::optional<std::uint64_t> max_updates;
   std::uint64_t eval_every = 1000;
   double eval_every_seconds = 0.0;
   std::size_t eval_limit = 0;

@@ -46,6 +46,7 @@ void use_rnn_server(AsyncDefaults& d) {
   d.adam_plain_learning_rate = 1e-4F;
   d.scaled_learning_rate = 0.5F;
   d.plain_learning_rate = 0.1F;
+  d.max_updates = 60000;
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ struct AsyncDefaults {
   bool scale_rule_step = false;               // with a rule: staleness scales its step, not its gradient
   std::string_view select_by = "magnitude";   // top-k score: "magnitude" or "normalised" (compress/topk.hpp)
   int batch = 10;
+  std::uint64_t max_updates = 40000;  // the run's length
   double sample_seconds = 1e-3;  // compute per training sample of the reference device (one core)
 };
 
