@@ -86,9 +86,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "softplus (w = log(1 + e^u))")
       ->check(CLI::IsMember({"clamp", "square", "softplus"}))
       ->capture_default_str();
-  option("--max-updates", c.max_updates,
-         "Stop after this many pushes applied by the server [60000 for rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff; 40000 "
-         "otherwise]")
+  option(
+      "--max-updates", c.max_updates,
+      "Stop after this many pushes applied by the server [60000 for rnl_deep, rnl_hybrid, cnn_rnl, gelenbe_ff; 40000 "
+      "otherwise]")
       ->check(WholeNumber(1, kMax));
   option("--eval-every", c.eval_every, "Evaluate on the test set every N updates (0: at the start and end only)")
       ->check(WholeNumber(0, kMax))

@@ -67,6 +67,7 @@ AsyncDefaults async_defaults(std::string_view model) {
     d.sample_seconds = 8e-5;
   } else if (model == "gelenbe_ff") {
     use_rnn_server(d);
+    d.adam_scaled_learning_rate = 3e-4F;  // 90.2 % after 60 000 updates; 3e-3: 85.9 %, 1e-3: 89.6 %
     d.sample_seconds = 3e-5;
   } else {
     d.sample_seconds = model == "mlp" ? 5e-5 : 4e-5;

@@ -64,7 +64,7 @@ struct AsyncDefaults {
   std::string_view select_by = "magnitude";   // top-k score: "magnitude" or "normalised" (compress/topk.hpp)
   int batch = 10;
   std::uint64_t max_updates = 40000;  // the run's length
-  double sample_seconds = 1e-3;  // compute per training sample of the reference device (one core)
+  double sample_seconds = 1e-3;       // compute per training sample of the reference device (one core)
 };
 
 // The asynchronous defaults of a model in model_names(); throws rnn::Error for any other name.
