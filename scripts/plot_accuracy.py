@@ -59,7 +59,7 @@ def main():
     x_max = max(x for _, pts in series for x, _ in pts) or 1.0
     y_min = args.ymin if args.ymin is not None else max(0.0, min(y for _, pts in series for _, y in pts) - 2)
     y_max = 100.0
-    width, height, left, right, top, bottom = 720, 440, 60, 200, 40, 50
+    width, height, left, right, top, bottom = 800, 440, 60, 250, 40, 50
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(x):

@@ -6,9 +6,12 @@
 //                                                             Lian, Liu, IJCAI 2016)
 //   per-parameter   s_i = 1 / max(1, τ_i), τ_i = intervening  (AdaComp, Hardy et al. 2017)
 //                   updates that touched entry i
-// then the touched entries of non-negative segments (RNN weights) are clamped at 0, and the
-// server's version increments. Pushes older than max_delay are refused whatever the policy
-// (bounded staleness), so every policy sees the same pushes.
+// (the exponent of τ is set_staleness_power's, 1 by default), then the touched entries of
+// non-negative segments (RNN weights) are clamped at 0, and the server's version increments.
+// Pushes older than max_delay are refused whatever the policy (bounded staleness), so every policy
+// sees the same pushes. Options (docs/math.md §8.2): an update rule with state (momentum, Adam)
+// in place of plain SGD, fed s_i · v_i or fed v_i with s_i scaling its step; non-negative
+// segments stepped in another coordinate than w (nonnegative_map.hpp); per-segment multipliers.
 //
 // Every push is untrusted, whoever built or decoded it. apply() checks the whole push before it
 // changes anything: a push is applied entirely or not at all. A rejected push leaves the
@@ -33,7 +36,8 @@
 // allocate, whatever the outcome.
 //
 // Memory: 4 bytes per parameter for the staged steps (computed and checked before any is
-// written); the per-parameter policy adds 4 for τ and its history (staleness.hpp).
+// written), 4 more when s_i scales a rule's step; the per-parameter policy adds 4 for τ and its
+// history (staleness.hpp).
 #include <array>
 #include <cstddef>
 #include <cstdint>
