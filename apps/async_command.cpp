@@ -333,7 +333,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}{}), staleness {}{}, server {} lr {}, {} threads\n",
              to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio,
              uses_score ? ", by " + o.compressor.score : std::string(), to_string(o.server.policy),
-             o.server.scale_rule_step && o.server.rule != ServerRule::sgd ? " on the step" : "",
+             o.server.scale_rule_step && o.server.rule != ServerRule::sgd && scaled ? " on the step" : "",
              to_string(o.server.rule), o.server.learning_rate, o.threads);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
