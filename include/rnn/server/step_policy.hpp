@@ -108,11 +108,9 @@ class ServerStep {
   // The staleness scale becomes s = 1 / max(1, τ)^power (global and per-parameter policies);
   // power 1 (the default) is AdaComp's and Zhang et al.'s rule, 0 is no scaling. In [0, 4].
   void set_staleness_power(float power);
-  [[nodiscard]] float staleness_power() const { return staleness_power_; }
   // In which coordinate non-negative segments take their step (nonnegative_map.hpp); clamp by
   // default.
   void set_nonnegative_map(NonNegativeMap map);
-  [[nodiscard]] NonNegativeMap nonnegative_map() const { return map_; }
 
   // The server's state for a checkpoint, appended to `out` (rnn::wire format): policy, max_delay,
   // learning rate, version and, for the per-parameter policy, the staleness history
