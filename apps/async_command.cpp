@@ -10,6 +10,7 @@
 #include "option_checks.hpp"
 #include "rnn/async/runner.hpp"
 #include "rnn/compress/registry.hpp"
+#include "rnn/core/atomic_file.hpp"
 #include "rnn/core/error.hpp"
 #include "rnn/models/defaults.hpp"
 
@@ -168,6 +169,10 @@ void add_async_options(CLI::App& app, AsyncCli& c) {
          "Continue the run of this checkpoint (same settings; --max-updates may be larger); virtual mode resumes "
          "bit-identically")
       ->check(CLI::ExistingFile);
+  option(
+      "--staleness-out", c.staleness_out,
+      "Write the run's staleness histogram here (CSV: delay,pushes; every delay from 0 to the largest), counting the "
+      "pushes applied by this process (after --resume: since the resume)");
 }
 
 // The options that apply to one trainer only.
@@ -219,7 +224,8 @@ const std::vector<std::string>& async_only_options() {
                                               "--dense-bin",
                                               "--checkpoint",
                                               "--checkpoint-every",
-                                              "--resume"};
+                                              "--resume",
+                                              "--staleness-out"};
   return names;
 }
 
@@ -329,6 +335,12 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
       .add("seed", o.seed);
   std::optional<rnn::MetricsWriter> metrics;
   if (!common.out.empty()) metrics.emplace(common.out, settings);
+  if (!c.staleness_out.empty()) {
+    if (!common.out.empty() && rnn::same_target(common.out, c.staleness_out))
+      throw rnn::cli::UsageError("--staleness-out", "names the same file as --out");
+    rnn::check_writable(c.staleness_out);
+  }
+  std::vector<std::uint64_t> delay_counts;  // the whole run's, for --staleness-out
   const bool uses_score = rnn::compressor_info(o.compressor.name).uses(rnn::compressor_option::score);
   fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}{}), staleness {}{}, server {} lr {}, {} threads\n",
              to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio,
@@ -347,9 +359,16 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
       std::fflush(stdout);
     }
     if (metrics) metrics->write(eval_record(p));
+    if (delay_counts.size() < p.delay_counts.size()) delay_counts.resize(p.delay_counts.size(), 0);
+    for (std::size_t d = 0; d < p.delay_counts.size(); ++d) delay_counts[d] += p.delay_counts[d];
   });
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  if (!c.staleness_out.empty()) {
+    std::string csv = "delay,pushes\n";
+    for (std::size_t d = 0; d < delay_counts.size(); ++d) csv += fmt::format("{},{}\n", d, delay_counts[d]);
+    rnn::write_file_atomically(c.staleness_out, csv);
+  }
   const EvalPoint last = report.points.empty() ? EvalPoint{} : report.points.back();
   fmt::print(
       "summary: {} async {} on {}: test accuracy {:.2f}% after {} updates, {:.2f} MB sent to the server, {:.1f} s "

@@ -61,6 +61,7 @@ struct AsyncCli {
   std::string checkpoint;
   std::uint64_t checkpoint_every = 0;
   std::string resume;
+  std::string staleness_out;
 };
 
 // What rnnl-train's other options say, for the async run.

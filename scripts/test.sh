@@ -7,7 +7,8 @@
 #   4. fuzz the push decoder and the server step with libFuzzer (clang, ASan + UBSan), within one
 #      time budget (RNNL_FUZZ_SECONDS, default 60, split between the two);
 #   5. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
-#   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it.
+#   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it;
+#   7. run studies/quick.json with rnnl-study and check that its tables and plots are well formed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -83,5 +84,9 @@ bash data/fetch-mnist.sh
 build/apps/rnnl-train --model rnl_deep --dataset mnist --epochs 1 --no-progress --out "$prefix/mnist.jsonl"
 # One epoch reaches ~93 %; 90 % leaves room for other machines' rounding, and chance is 10 %.
 grep -Eq '"test_acc":0\.(9[0-9])' "$prefix/mnist.jsonl" || { echo "rnl_deep did not reach 90 % after one epoch"; exit 1; }
+
+step "studies/quick.json: the whole study pipeline on real MNIST (rnnl-study, summary, plots)"
+build/apps/rnnl-study studies/quick.json --out "$prefix/quick" --data-dir data/mnist
+python3 scripts/check_study.py "$prefix/quick" 8
 
 step "all tests passed"

@@ -55,7 +55,7 @@ void RunMetrics::close_window(const ServerCounters& server, std::size_t workers,
   p.staleness_p99 = quantile(delays_, delay_count_, 0.99);
   p.staleness_max = delays_.empty() ? 0 : delays_.size() - 1;
   p.tau_mean = entries_ > 0.0 ? tau_sum_ / entries_ : 0.0;
-  std::fill(delays_.begin(), delays_.end(), 0);
+  p.delay_counts = std::move(delays_);
   delays_.clear();
   delay_count_ = 0;
   delay_sum_ = 0.0;

@@ -124,6 +124,9 @@ struct EvalPoint {
   std::uint64_t departures = 0;
   std::uint64_t workers_active = 0;  // workers that have not left
   bool restored = false;             // read from the checkpoint the run resumed from (already reported once)
+  // Pushes applied since the previous point, by delay: delay_counts[d] pushes had delay d. Not in
+  // metrics records nor in checkpoints (a restored point has none).
+  std::vector<std::uint64_t> delay_counts;
 };
 
 // rejected: the server refused every push for a long stretch (10 per worker in a row): the run

@@ -1,0 +1,137 @@
+// rnnl-study: runs a study file's grid of asynchronous runs (rnnl-train processes, several at a
+// time), skips the runs already finished, and writes the study's tables and plots:
+//   <out>/runs/<run>/   each run's metrics.jsonl, staleness.csv, log.txt, status.json
+//   <out>/summary.md, <out>/summary.csv, <out>/plots/*.{png,svg}
+// Exit codes: 0 every run finished and the summary is written; 1 a runtime error (bad study file,
+// a run that could not start, gnuplot failing); 2 a bad command line; 130 interrupted (Ctrl-C:
+// the runs in progress stop, the summary covers what finished, and the next call goes on).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "plots.hpp"
+#include "rnn/core/error.hpp"
+#include "run_queue.hpp"
+#include "study_file.hpp"
+#include "summary.hpp"
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_signal(int /*signal*/) {
+  interrupted.store(true);
+}
+
+// rnnl-train beside this executable, else on PATH.
+std::filesystem::path default_train_exe() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const auto& candidate : {self.parent_path() / "rnnl-train", self.parent_path().parent_path() / "rnnl-train"}) {
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return "rnnl-train";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string study_path;
+  std::string out;
+  std::size_t jobs = std::max(1U, std::thread::hardware_concurrency());
+  std::string train_exe;
+  std::string data_dir;
+  bool summary_only = false;
+  bool list = false;
+  bool no_plots = false;
+  CLI::App app{
+      "Run a study: a grid of asynchronous rnnl-train runs (models x compressors x staleness policies x learning "
+      "rates x workers x devices x seeds) from a JSON study file, then write summary.md, summary.csv and plots.\n"
+      "Finished runs are kept and not run again, so an interrupted study goes on where it stopped.\n"
+      "Example: rnnl-study studies/seed.json --out results/seed"};
+  app.get_formatter()->column_width(30);
+  app.add_option("study", study_path, "The study file (JSON; format in the README and apps/study/study_file.hpp)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--out", out, "Folder of the study's runs and results (default: results/<study name>)");
+  app.add_option("--jobs", jobs, "Runs at a time, each on one thread (default: the machine's cores)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+      ->capture_default_str();
+  app.add_option("--train-exe", train_exe, "The rnnl-train to run (default: the one beside rnnl-study, else PATH)");
+  app.add_option("--data-dir", data_dir, "Passed to every run (default: rnnl-train's own search)");
+  app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
+  app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");
+  app.add_flag("--no-plots", no_plots, "Do not draw the plots (no gnuplot needed)");
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("rnnl-study: error: {} (see --help)\n", e.what());
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    const rnn::study::Study study = rnn::study::load_study(study_path);
+    const rnn::study::Expansion expansion = rnn::study::expand(study);
+    const std::filesystem::path dir =
+        out.empty() ? std::filesystem::path("results") / study.name : std::filesystem::path(out);
+    rnn::study::QueueOptions queue;
+    queue.train_exe = train_exe.empty() ? default_train_exe() : std::filesystem::path(train_exe);
+    queue.runs_dir = dir / "runs";
+    queue.jobs = jobs;
+    queue.stop = &interrupted;
+    queue.abandon = study.abandon;
+    if (!data_dir.empty()) queue.extra_arguments = {"--data-dir", data_dir};
+
+    if (list) {
+      for (const rnn::study::RunSpec& run : expansion.runs) {
+        const bool finished = rnn::study::finished_status(run, queue).has_value();
+        fmt::print("{} [{}]\n  {}\n", run.id, finished ? "finished" : "to run",
+                   fmt::join(rnn::study::command_line(run, queue), " "));
+      }
+      return 0;
+    }
+    std::filesystem::create_directories(queue.runs_dir);
+    bool complete = true;
+    const auto start = std::chrono::steady_clock::now();
+    if (!summary_only) {
+      std::signal(SIGINT, on_signal);
+      std::signal(SIGTERM, on_signal);
+      complete = rnn::study::run_all(expansion.runs, queue);
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const rnn::study::Summary summary = rnn::study::summarise(study, expansion, queue);
+    rnn::study::write_summary(study, expansion, summary, dir);
+    std::size_t finished = 0;
+    for (const auto& r : summary.runs) finished += r.finished ? 1 : 0;
+    std::size_t images = 0;
+    if (!no_plots) images = rnn::study::write_plots(study, expansion, summary, dir).size();
+    fmt::print("rnnl-study: {} of {} runs finished ({:.1f} min this call); {} and {}{}\n", finished,
+               summary.runs.size(), seconds / 60.0, (dir / "summary.md").string(), (dir / "summary.csv").string(),
+               no_plots ? "" : fmt::format(", {} images in {}", images, (dir / "plots").string()));
+    if (!complete) {
+      fmt::print(stderr, "rnnl-study: interrupted; run the same command again to go on\n");
+      return 130;
+    }
+    return 0;
+  } catch (const rnn::Error& e) {
+    fmt::print(stderr, "rnnl-study: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "rnnl-study: unexpected error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# rnnl-study as a user meets it, on a tiny synthetic dataset: a small grid runs, its outputs are
+# well formed (scripts/check_study.py), a second call runs nothing, a run whose folder lost its
+# status runs again, and bad study files or options give a clear error and a non-zero exit.
+set -u
+study=$1
+train=$2
+make_data=$3
+checker=$4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+expect_error() {  # CODE PATTERN -- command...
+  local code=$1 pattern=$2
+  shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then fail "exit $rc (wanted $code): $*"; cat "$work/err"; return; fi
+  grep -q -- "$pattern" "$work/err" "$work/out" || { fail "no '$pattern' in the output of: $*"; cat "$work/err"; }
+}
+
+"$make_data" "$work/data" 600 200 || { echo "cannot make test data"; exit 1; }
+cat >"$work/s.json" <<'JSON'
+{
+  "name": "tiny",
+  "options": {"model": "mlp", "workers": 4, "batch": 8, "max-updates": 60, "eval-every": 20},
+  "methods": [
+    {"name": "ASGD", "options": {"compressor": "none", "staleness": "plain"}},
+    {"name": "AdaComp", "options": {"compressor": "adacomp"}}
+  ],
+  "grid": {"lr": [0.05, 0.01]},
+  "seeds": [1, 2],
+  "report": {"best_over": ["lr"], "targets": [0.2, 0.5]}
+}
+JSON
+
+"$study" --help >"$work/help" || fail "--help exited non-zero"
+grep -q -- "--jobs" "$work/help" || fail "--help does not list --jobs"
+
+"$study" "$work/s.json" --out "$work/out1" --train-exe "$train" --data-dir "$work/data" --jobs 2 >"$work/run" 2>&1 ||
+  { fail "the study failed"; cat "$work/run"; }
+grep -q "8 runs, 0 finished before, 8 to run" "$work/run" || { fail "not 8 runs to run"; cat "$work/run"; }
+python3 "$checker" "$work/out1" 8 || fail "outputs not well formed"
+[ "$(ls "$work/out1/runs" | wc -l)" -eq 8 ] || fail "not 8 run folders"
+for f in metrics.jsonl staleness.csv status.json log.txt; do
+  [ -s "$work/out1/runs/AdaComp_lr=0.05_seed=2/$f" ] || fail "run folder without $f"
+done
+head -n 1 "$work/out1/runs/AdaComp_lr=0.05_seed=2/staleness.csv" | grep -q '^delay,pushes$' || fail "staleness.csv header"
+cp "$work/out1/summary.csv" "$work/first.csv"
+
+# Resumed: nothing runs again, and the summary is the same (virtual mode, same seeds).
+"$study" "$work/s.json" --out "$work/out1" --train-exe "$train" --data-dir "$work/data" >"$work/run2" 2>&1 ||
+  fail "the second call failed"
+grep -q "8 finished before, 0 to run" "$work/run2" || { fail "the second call ran runs again"; cat "$work/run2"; }
+# A run without its status is run again; its results are the same as before.
+rm "$work/out1/runs/ASGD_lr=0.01_seed=1/status.json"
+"$study" "$work/s.json" --out "$work/out1" --train-exe "$train" --data-dir "$work/data" >"$work/run3" 2>&1 ||
+  fail "the third call failed"
+grep -q "7 finished before, 1 to run" "$work/run3" || { fail "the run without status did not run again"; cat "$work/run3"; }
+cut -d, -f1-16,18- "$work/first.csv" >"$work/a.csv"  # without wall_seconds (column 17)
+cut -d, -f1-16,18- "$work/out1/summary.csv" >"$work/b.csv"
+cmp -s "$work/a.csv" "$work/b.csv" || { fail "a rerun changed the summary"; diff "$work/a.csv" "$work/b.csv"; }
+"$study" "$work/s.json" --out "$work/out1" --train-exe "$train" --data-dir "$work/data" --list >"$work/list" 2>&1 ||
+  fail "--list failed"
+[ "$(grep -c '\[finished\]' "$work/list")" -eq 8 ] || fail "--list does not show 8 finished runs"
+ls -A "$work/out1" "$work/out1/plots" | grep -q '\.tmp' && fail "temporary files left behind"
+
+# The abandon rule stops runs below the accuracy at the update, and they count as abandoned.
+# (After one update nothing is at 100 %.)
+sed 's/"seeds": \[1, 2\],/"seeds": [1], "abandon": {"at_updates": 1, "below_accuracy": 1.0},/; s/"max-updates": 60, "eval-every": 20/"max-updates": 4000, "eval-every": 1/' \
+  "$work/s.json" >"$work/abandon.json"
+"$study" "$work/abandon.json" --out "$work/out2" --train-exe "$train" --data-dir "$work/data" >"$work/run4" 2>&1 ||
+  { fail "the study with an abandon rule failed"; cat "$work/run4"; }
+[ "$(grep -c 'abandoned (accuracy below' "$work/run4")" -eq 4 ] || { fail "not 4 runs abandoned"; cat "$work/run4"; }
+grep -q '"outcome": "abandoned"' "$work/out2/runs/ASGD_lr=0.05_seed=1/status.json" || fail "status not abandoned"
+grep -q "1/1, 1 abandoned" "$work/out2/summary.md" || fail "summary.md does not count the abandoned runs"
+
+# Bad input.
+expect_error 2 "study" -- "$study"
+expect_error 2 "jobs" -- "$study" "$work/s.json" --jobs 0
+expect_error 2 "" -- "$study" "$work/missing.json"
+echo '{"name": "x", "methods": [{"name": "A"}], "seeds": [1], "colour": 2}' >"$work/bad1.json"
+expect_error 1 "bad1.json: colour: unknown key" -- "$study" "$work/bad1.json" --out "$work/o"
+echo '{"name": "x", "methods": [{"name": "A", "options": {"seed": 4}}], "seeds": [1]}' >"$work/bad2.json"
+expect_error 1 "methods\[0\].options.seed" -- "$study" "$work/bad2.json" --out "$work/o"
+echo '{"name": "x", "methods": [' >"$work/bad3.json"
+expect_error 1 "bad3.json: not valid JSON" -- "$study" "$work/bad3.json" --out "$work/o"
+# An option rnnl-train refuses ends the study, naming the run and rnnl-train's message.
+echo '{"name": "x", "options": {"lr": -1}, "methods": [{"name": "A"}], "seeds": [1]}' >"$work/bad4.json"
+expect_error 1 "run A_seed=1: rnnl-train refused" -- "$study" "$work/bad4.json" --out "$work/o" --train-exe "$train" \
+  --data-dir "$work/data"
+expect_error 1 "cannot start" -- "$study" "$work/s.json" --out "$work/o2" --train-exe "$work/no-such-exe"
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "rnnl-study: all checks passed"
