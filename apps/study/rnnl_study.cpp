@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "option_checks.hpp"
 #include "plots.hpp"
 #include "rnn/core/error.hpp"
 #include "run_queue.hpp"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   bool summary_only = false;
   bool list = false;
   bool no_plots = false;
+  std::vector<std::uint64_t> only_seeds;
   CLI::App app{
       "Run a study: a grid of asynchronous rnnl-train runs (models x compressors x staleness policies x learning "
       "rates x workers x devices x seeds) from a JSON study file, then write summary.md, summary.csv and plots.\n"
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--train-exe", train_exe, "The rnnl-train to run (default: the one beside rnnl-study, else PATH)");
   app.add_option("--data-dir", data_dir, "Passed to every run (default: rnnl-train's own search)");
+  app.add_option("--seeds", only_seeds,
+                 "Run and summarise only these of the study's seeds (e.g. --seeds 1 for a first look; the other seeds' "
+                 "finished runs stay in the folder)")
+      ->delimiter(',');
   app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
   app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");
   app.add_flag("--no-plots", no_plots, "Do not draw the plots (no gnuplot needed)");
@@ -82,7 +88,17 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const rnn::study::Study study = rnn::study::load_study(study_path);
+    rnn::study::Study study = rnn::study::load_study(study_path);
+    if (!only_seeds.empty()) {
+      for (const std::uint64_t seed : only_seeds) {
+        if (std::find(study.seeds.begin(), study.seeds.end(), seed) == study.seeds.end())
+          throw rnn::cli::UsageError(
+              "--seeds", fmt::format("{} is not one of the study's seeds ({})", seed, fmt::join(study.seeds, ", ")));
+      }
+      std::erase_if(study.seeds, [&](std::uint64_t seed) {
+        return std::find(only_seeds.begin(), only_seeds.end(), seed) == only_seeds.end();
+      });
+    }
     const rnn::study::Expansion expansion = rnn::study::expand(study);
     const std::filesystem::path dir =
         out.empty() ? std::filesystem::path("results") / study.name : std::filesystem::path(out);
@@ -127,6 +143,9 @@ int main(int argc, char** argv) {
       return 130;
     }
     return 0;
+  } catch (const rnn::cli::UsageError& e) {
+    fmt::print(stderr, "rnnl-study: error: {} (see --help)\n", e.what());
+    return 2;
   } catch (const rnn::Error& e) {
     fmt::print(stderr, "rnnl-study: error: {}\n", e.what());
     return 1;

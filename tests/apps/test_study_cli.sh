@@ -67,6 +67,12 @@ cmp -s "$work/a.csv" "$work/b.csv" || { fail "a rerun changed the summary"; diff
 [ "$(grep -c '\[finished\]' "$work/list")" -eq 8 ] || fail "--list does not show 8 finished runs"
 ls -A "$work/out1" "$work/out1/plots" | grep -q '\.tmp' && fail "temporary files left behind"
 
+# --seeds: only that seed's runs, summarised alone.
+"$study" "$work/s.json" --out "$work/out1" --train-exe "$train" --data-dir "$work/data" --seeds 2 >"$work/run5" 2>&1 ||
+  fail "--seeds 2 failed"
+grep -q "4 runs, 4 finished before, 0 to run" "$work/run5" || { fail "--seeds 2 does not select 4 runs"; cat "$work/run5"; }
+grep -q "Seeds: 2\." "$work/out1/summary.md" || fail "the summary of --seeds 2 does not say so"
+
 # The abandon rule stops runs below the accuracy at the update, and they count as abandoned.
 # (After one update nothing is at 100 %.)
 sed 's/"seeds": \[1, 2\],/"seeds": [1], "abandon": {"at_updates": 1, "below_accuracy": 1.0},/; s/"max-updates": 60, "eval-every": 20/"max-updates": 4000, "eval-every": 1/' \
@@ -80,6 +86,7 @@ grep -q "1/1, 1 abandoned" "$work/out2/summary.md" || fail "summary.md does not 
 # Bad input.
 expect_error 2 "study" -- "$study"
 expect_error 2 "jobs" -- "$study" "$work/s.json" --jobs 0
+expect_error 2 "5 is not one of the study's seeds" -- "$study" "$work/s.json" --seeds 5 --out "$work/o"
 expect_error 2 "" -- "$study" "$work/missing.json"
 echo '{"name": "x", "methods": [{"name": "A"}], "seeds": [1], "colour": 2}' >"$work/bad1.json"
 expect_error 1 "bad1.json: colour: unknown key" -- "$study" "$work/bad1.json" --out "$work/o"
