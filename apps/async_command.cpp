@@ -342,11 +342,15 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   }
   std::vector<std::uint64_t> delay_counts;  // the whole run's, for --staleness-out
   const bool uses_score = rnn::compressor_info(o.compressor.name).uses(rnn::compressor_option::score);
-  fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}{}), staleness {}{}, server {} lr {}, {} threads\n",
-             to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio,
-             uses_score ? ", by " + o.compressor.score : std::string(), to_string(o.server.policy),
-             o.server.scale_rule_step && o.server.rule != ServerRule::sgd && scaled ? " on the step" : "",
-             to_string(o.server.rule), o.server.learning_rate, o.threads);
+  const auto print_banner = [&] {
+    fmt::print("async {} mode: {} workers, batch {}, {} (ratio {}{}), staleness {}{}, server {} lr {}, {} threads\n",
+               to_string(o.mode), o.workers, o.batch, o.compressor.name, o.compressor.ratio,
+               uses_score ? ", by " + o.compressor.score : std::string(), to_string(o.server.policy),
+               o.server.scale_rule_step && o.server.rule != ServerRule::sgd && scaled ? " on the step" : "",
+               to_string(o.server.rule), o.server.learning_rate, o.threads);
+  };
+  print_banner();
+  if (common.dry_run) return 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const AsyncReport report = run_async(model, params, data, o, [&](const EvalPoint& p) {

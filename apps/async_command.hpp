@@ -74,6 +74,7 @@ struct AsyncCommon {
   int threads = 0;
   std::string out;
   bool progress = true;
+  bool dry_run = false;  // check and print the run's settings, then return 0
 };
 
 void add_async_options(CLI::App& app, AsyncCli& cli);

@@ -56,6 +56,7 @@ struct Cli {
   bool seed_init = false;
   std::size_t train_limit = 0;
   bool no_progress = false;
+  bool dry_run = false;
   std::string trainer = "sync";
   rnn::app::AsyncCli async;
 };
@@ -239,8 +240,9 @@ int run(const Cli& cli, const CLI::App& app) {
     common.threads = cli.threads;
     common.out = cli.out;
     common.progress = !cli.no_progress;
+    common.dry_run = cli.dry_run;
     const int code = rnn::app::run_async_command(cli.async, common, *model, params, data);
-    if (!cli.save.empty()) rnn::save_model(cli.save, *model, model_options, params);
+    if (!cli.save.empty() && !cli.dry_run) rnn::save_model(cli.save, *model, model_options, params);
     return code;
   }
 
@@ -274,6 +276,7 @@ int run(const Cli& cli, const CLI::App& app) {
   fmt::print("{} lr {} (x{} per epoch), batch {}, dropout {}, {} epochs, seed {}\n", rnn::optimizer_name(opt.kind),
              opt.learning_rate, train_options.lr_decay, train_options.batch, model_options.dropout, cli.epochs,
              cli.seed);
+  if (cli.dry_run) return 0;
 
   const auto history = rnn::train(*model, params, *optimizer, data, train_options, [&](const rnn::EpochMetrics& m) {
     fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  test {:6.2f}%  {:8.0f} samples/s  {:6.1f} s\n", m.epoch,
@@ -381,6 +384,8 @@ int main(int argc, char** argv) {
       ->check(WholeNumber(0, std::numeric_limits<std::size_t>::max()))
       ->capture_default_str();
   app.add_flag("--no-progress", cli.no_progress, "Do not draw the progress bar");
+  app.add_flag("--dry-run", cli.dry_run,
+               "Check the options, the model and the data, print what would run, and exit without training or writing");
   app.add_option("--trainer", cli.trainer,
                  "sync: data-parallel training on this machine; async: a parameter server and many emulated workers")
       ->check(CLI::IsMember({"sync", "async"}))

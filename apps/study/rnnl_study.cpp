@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   bool summary_only = false;
   bool list = false;
   bool no_plots = false;
+  bool check_only = false;
   std::vector<std::uint64_t> only_seeds;
   CLI::App app{
       "Run a study: a grid of asynchronous rnnl-train runs (models x compressors x staleness policies x learning "
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
   app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");
+  app.add_flag(
+      "--check", check_only,
+      "Check every unfinished configuration's settings with rnnl-train --dry-run (done before any study runs), "
+      "then exit");
   app.add_flag("--no-plots", no_plots, "Do not draw the plots (no gnuplot needed)");
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("rnnl-study: error: {} (see --help)\n", e.what());
@@ -118,12 +123,17 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (check_only) {
+      rnn::study::check_runs(expansion.runs, queue);
+      return 0;
+    }
     std::filesystem::create_directories(queue.runs_dir);
     bool complete = true;
     const auto start = std::chrono::steady_clock::now();
     if (!summary_only) {
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
+      rnn::study::check_runs(expansion.runs, queue);
       complete = rnn::study::run_all(expansion.runs, queue);
       std::signal(SIGINT, SIG_DFL);
       std::signal(SIGTERM, SIG_DFL);

@@ -136,6 +136,49 @@ std::optional<RunStatus> finished_status(const RunSpec& run, const QueueOptions&
   }
 }
 
+void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options) {
+  std::vector<const RunSpec*> todo;
+  std::vector<bool> seen;
+  for (const RunSpec& run : runs) {
+    if (run.configuration >= seen.size()) seen.resize(run.configuration + 1, false);
+    if (seen[run.configuration] || finished_status(run, options)) continue;
+    seen[run.configuration] = true;
+    todo.push_back(&run);
+  }
+  std::filesystem::create_directories(options.runs_dir);
+  std::map<pid_t, const RunSpec*> running;
+  std::size_t next = 0;
+  std::string problem;
+  while (next < todo.size() || !running.empty()) {
+    while (problem.empty() && next < todo.size() && running.size() < std::max<std::size_t>(1, options.jobs)) {
+      const RunSpec& run = *todo[next++];
+      std::vector<std::string> command{options.train_exe.string()};
+      command.insert(command.end(), run.arguments.begin(), run.arguments.end());
+      command.insert(command.end(), options.extra_arguments.begin(), options.extra_arguments.end());
+      command.insert(command.end(), {"--threads", "1", "--no-progress", "--dry-run"});
+      running.emplace(spawn(command, options.runs_dir / fmt::format(".check-{}.txt", run.id)), &run);
+    }
+    if (running.empty()) break;
+    int wstatus = 0;
+    const pid_t pid = ::waitpid(-1, &wstatus, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      throw Error(fmt::format("waiting for the checks: {}", std::strerror(errno)));
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const std::filesystem::path log = options.runs_dir / fmt::format(".check-{}.txt", it->second->id);
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+      if (problem.empty())
+        problem = fmt::format("run {}: rnnl-train refused its settings: {}", it->second->id, last_line(log));
+    }
+    std::filesystem::remove(log);
+    running.erase(it);
+  }
+  if (!problem.empty()) throw Error(problem);
+  fmt::print("rnnl-study: the settings of {} configuration(s) checked (rnnl-train --dry-run)\n", todo.size());
+}
+
 bool run_all(const std::vector<RunSpec>& runs, const QueueOptions& options) {
   std::vector<const RunSpec*> pending;
   for (const RunSpec& run : runs) {

@@ -49,6 +49,12 @@ struct QueueOptions {
 // The status of a finished run whose command line matches, if any.
 [[nodiscard]] std::optional<RunStatus> finished_status(const RunSpec& run, const QueueOptions& options);
 
+// Checks the command line of one unfinished run of each configuration with rnnl-train --dry-run
+// (options, model and data; nothing is trained or written), `jobs` at a time, so that a study
+// never stops halfway on a setting rnnl-train refuses. Throws rnn::Error naming the run and
+// rnnl-train's message.
+void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options);
+
 // Runs every unfinished run, seed by seed (every configuration with the first seed, then the second…). Prints a line
 // per run. Returns false if stopped before all ran; throws rnn::Error if a run exits with 2 (naming the run and
 // rnnl-train's message) or cannot start.

@@ -26,6 +26,13 @@ expect_error() {
 "$train" --help >"$work/help" || fail "--help exited non-zero"
 grep -q -- "--model" "$work/help" || fail "--help does not list --model"
 
+# --dry-run checks and prints the run's settings, trains and writes nothing.
+"$train" --trainer async --model mlp --data-dir "$work/data" --workers 4 --dry-run --out "$work/dry.jsonl" \
+  --save "$work/dry.bin" >"$work/dry" 2>&1 || { fail "--dry-run failed"; cat "$work/dry"; }
+grep -q "async virtual mode: 4 workers" "$work/dry" || fail "--dry-run printed no settings"
+[ -e "$work/dry.jsonl" ] || [ -e "$work/dry.bin" ] && fail "--dry-run wrote a file"
+expect_error 2 "speed" -- "$train" --trainer async --model mlp --data-dir "$work/data" --speed two-class:2,4 --dry-run
+
 # A short real run: metrics (JSONL and CSV), a model file, then evaluation of that file.
 "$train" --model mlp --data-dir "$work/data" --epochs 2 --batch 32 --threads 2 --no-progress \
   --out "$work/m.jsonl" --save "$work/model.bin" >"$work/run" 2>&1 || { fail "training run failed"; cat "$work/run"; }

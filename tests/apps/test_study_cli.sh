@@ -94,10 +94,11 @@ echo '{"name": "x", "methods": [{"name": "A", "options": {"seed": 4}}], "seeds":
 expect_error 1 "methods\[0\].options.seed" -- "$study" "$work/bad2.json" --out "$work/o"
 echo '{"name": "x", "methods": [' >"$work/bad3.json"
 expect_error 1 "bad3.json: not valid JSON" -- "$study" "$work/bad3.json" --out "$work/o"
-# An option rnnl-train refuses ends the study, naming the run and rnnl-train's message.
+# An option rnnl-train refuses stops the study before any run starts, naming the run and rnnl-train's message.
 echo '{"name": "x", "options": {"lr": -1}, "methods": [{"name": "A"}], "seeds": [1]}' >"$work/bad4.json"
-expect_error 1 "run A_seed=1: rnnl-train refused" -- "$study" "$work/bad4.json" --out "$work/o" --train-exe "$train" \
+expect_error 1 "run A_seed=1: rnnl-train refused its settings" -- "$study" "$work/bad4.json" --out "$work/o" --train-exe "$train" \
   --data-dir "$work/data"
+[ -e "$work/o/runs/A_seed=1/metrics.jsonl" ] && fail "a run started although a setting is refused"
 expect_error 1 "cannot start" -- "$study" "$work/s.json" --out "$work/o2" --train-exe "$work/no-such-exe"
 
 if [ "$failures" -gt 0 ]; then
