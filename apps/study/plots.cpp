@@ -21,13 +21,14 @@ namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-// A folder-safe prefix for a group's files: "model=cnn workers=100" → "model=cnn_workers=100_".
+// A file-name prefix for a group's files: "model=cnn workers=100" → "model=cnn_workers=100_" (other
+// characters become '+', as in run ids, so two groups' labels cannot meet).
 std::string slug(const std::string& label) {
   if (label.empty()) return "";
   std::string s = label;
   for (char& c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && std::string_view(".=-").find(c) == std::string_view::npos)
-      c = '_';
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && std::string_view(".=-+_").find(c) == std::string_view::npos)
+      c = c == ' ' ? '_' : '+';
   }
   return s + "_";
 }

@@ -48,7 +48,7 @@ std::vector<Point> read_points(const std::filesystem::path& metrics) {
     if (!record.is_object()) throw Error(fmt::format("{}: not a JSON object", where));
     Point p;
     const double updates = number(record, "updates", where);
-    if (!(updates >= 0.0)) throw Error(fmt::format("{}: \"updates\" is not a count", where));
+    if (!(updates >= 0.0 && updates < 1.8e19)) throw Error(fmt::format("{}: \"updates\" is not a count", where));
     p.updates = static_cast<std::uint64_t>(updates);
     p.virtual_seconds = number(record, "virtual_seconds", where);
     p.wall_seconds = number(record, "wall_seconds", where);

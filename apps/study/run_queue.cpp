@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <chrono>
@@ -73,7 +74,8 @@ pid_t spawn(const std::vector<std::string>& command, const std::filesystem::path
   for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT: POSIX's signature
   argv.push_back(nullptr);
   pid_t pid = 0;
-  const int error = posix_spawn(&pid, command.front().c_str(), &actions, nullptr, argv.data(), environ);
+  // posix_spawnp: a program name without a '/' is looked up on PATH.
+  const int error = posix_spawnp(&pid, command.front().c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) throw Error(fmt::format("cannot start {}: {}", command.front(), std::strerror(error)));
   return pid;
@@ -125,11 +127,15 @@ std::optional<RunStatus> finished_status(const RunSpec& run, const QueueOptions&
     s.wall_seconds = j.at("wall_seconds").get<double>();
     s.message = j.at("message").get<std::string>();
     s.command = j.at("command").get<std::vector<std::string>>();
-    // Another rnnl-train path is the same run; other arguments are not.
-    std::vector<std::string> now = command_line(run, options);
-    if (s.command.size() != now.size() || !std::equal(s.command.begin() + 1, s.command.end(), now.begin() + 1))
+    // The run's own settings decide; where rnnl-train, the data and the output folder are does not
+    // (the study may be resumed from another folder or with --data-dir).
+    if (s.command.size() < run.arguments.size() + 1 ||
+        !std::equal(run.arguments.begin(), run.arguments.end(), s.command.begin() + 1))
       return std::nullopt;
     if (!std::filesystem::exists(dir / "metrics.jsonl")) return std::nullopt;
+    // A run the abandon rule stopped is not finished under a rule that would have let it go on.
+    if (s.outcome == Outcome::abandoned && !abandon_index(read_points(dir / "metrics.jsonl"), options.abandon))
+      return std::nullopt;
     return s;
   } catch (const std::exception&) {
     return std::nullopt;  // unreadable: the run is done again
@@ -150,7 +156,9 @@ void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options) {
   std::size_t next = 0;
   std::string problem;
   while (next < todo.size() || !running.empty()) {
-    while (problem.empty() && next < todo.size() && running.size() < std::max<std::size_t>(1, options.jobs)) {
+    const bool stopped = options.stop != nullptr && options.stop->load();
+    while (!stopped && problem.empty() && next < todo.size() &&
+           running.size() < std::max<std::size_t>(1, options.jobs)) {
       const RunSpec& run = *todo[next++];
       std::vector<std::string> command{options.train_exe.string()};
       command.insert(command.end(), run.arguments.begin(), run.arguments.end());
@@ -168,7 +176,8 @@ void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options) {
     const auto it = running.find(pid);
     if (it == running.end()) continue;
     const std::filesystem::path log = options.runs_dir / fmt::format(".check-{}.txt", it->second->id);
-    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    const bool interrupted = WIFSIGNALED(wstatus) || (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 130);
+    if (!interrupted && (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)) {
       if (problem.empty())
         problem = fmt::format("run {}: rnnl-train refused its settings: {}", it->second->id, last_line(log));
     }
@@ -176,6 +185,7 @@ void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options) {
     running.erase(it);
   }
   if (!problem.empty()) throw Error(problem);
+  if (options.stop != nullptr && options.stop->load()) return;  // the caller reports the interruption
   fmt::print("rnnl-study: the settings of {} configuration(s) checked (rnnl-train --dry-run)\n", todo.size());
 }
 
@@ -203,85 +213,105 @@ bool run_all(const std::vector<RunSpec>& runs, const QueueOptions& options) {
   std::string usage_error;
   bool forwarded = false;
   const auto stopping = [&] { return (options.stop != nullptr && options.stop->load()) || !usage_error.empty(); };
-  while (next < pending.size() || !running.empty()) {
-    while (!stopping() && next < pending.size() && running.size() < std::max<std::size_t>(1, options.jobs)) {
-      const RunSpec& run = *pending[next++];
-      const std::filesystem::path dir = options.runs_dir / run.id;
-      std::filesystem::create_directories(dir);
-      // An earlier attempt's files go first: the abandon rule must read this attempt's metrics.
-      for (const char* file : {"status.json", "metrics.jsonl", "staleness.csv"}) std::filesystem::remove(dir / file);
-      Running r{&run, command_line(run, options), std::chrono::steady_clock::now()};
-      const pid_t pid = spawn(r.command, dir / "log.txt");
-      running.emplace(pid, std::move(r));
-    }
-    if (running.empty()) break;
-    if (options.stop != nullptr && options.stop->load() && !forwarded) {
-      // Stopped (Ctrl-C reaches the runs too, but a kill of rnnl-study alone does not): the runs stop
-      // now, each with its metrics file complete, and run again from the start next time.
-      for (const auto& [child, r] : running) ::kill(child, SIGTERM);
-      forwarded = true;
-    }
-    int wstatus = 0;
-    const bool poll = options.abandon.at_updates > 0 || (options.stop != nullptr && !forwarded);
-    const pid_t pid = ::waitpid(-1, &wstatus, poll ? WNOHANG : 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("waiting for the runs: {}", std::strerror(errno)));
-    }
-    if (pid == 0) {  // none ended: apply the abandon rule, then wait a little
-      for (auto& [child, r] : running) {
-        if (!r.abandoned && triggers(options.runs_dir / r.run->id / "metrics.jsonl", options.abandon)) {
-          r.abandoned = true;
-          ::kill(child, SIGTERM);  // rnnl-train stops at once, its metrics file complete
-        }
+  // Whatever goes wrong here (a folder that cannot be written, a run that cannot start), the runs in
+  // progress are stopped and reaped before the error leaves: none keeps the cores busy unwatched.
+  try {
+    while (next < pending.size() || !running.empty()) {
+      while (!stopping() && next < pending.size() && running.size() < std::max<std::size_t>(1, options.jobs)) {
+        const RunSpec& run = *pending[next++];
+        const std::filesystem::path dir = options.runs_dir / run.id;
+        std::filesystem::create_directories(dir);
+        // An earlier attempt's files go first: the abandon rule must read this attempt's metrics.
+        for (const char* file : {"status.json", "metrics.jsonl", "staleness.csv"}) std::filesystem::remove(dir / file);
+        Running r{&run, command_line(run, options), std::chrono::steady_clock::now()};
+        const pid_t pid = spawn(r.command, dir / "log.txt");
+        running.emplace(pid, std::move(r));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      continue;
-    }
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const Running r = std::move(it->second);
-    running.erase(it);
-    ++done;
-    const std::filesystem::path dir = options.runs_dir / r.run->id;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
-    const std::string message = last_line(dir / "log.txt");
-    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    RunStatus s;
-    s.exit_code = code;
-    if (r.abandoned) {
-      s.outcome = Outcome::abandoned;
-    } else if (code == 2) {
-      usage_error = fmt::format("run {}: rnnl-train refused its command line: {}", r.run->id, message);
-      continue;
-    } else if (code != 0 && code != 1) {
-      fmt::print("[{}/{}] {}: stopped ({}), will run again next time\n", done, pending.size(), r.run->id,
-                 WIFSIGNALED(wstatus) ? fmt::format("signal {}", WTERMSIG(wstatus)) : fmt::format("exit {}", code));
+      if (running.empty()) break;
+      if (stopping() && !forwarded) {
+        // Stopped (Ctrl-C reaches the runs too, but a kill of rnnl-study alone does not): the runs stop
+        // now, each with its metrics file complete, and run again from the start next time.
+        for (const auto& [child, r] : running) ::kill(child, SIGTERM);
+        forwarded = true;
+      }
+      int wstatus = 0;
+      const bool poll = options.abandon.at_updates > 0 || !forwarded;
+      const pid_t pid = ::waitpid(-1, &wstatus, poll ? WNOHANG : 0);
+      if (pid < 0) {
+        if (errno == EINTR) continue;
+        throw Error(fmt::format("waiting for the runs: {}", std::strerror(errno)));
+      }
+      if (pid == 0) {  // none ended: apply the abandon rule, then wait a little
+        for (auto& [child, r] : running) {
+          if (!r.abandoned && triggers(options.runs_dir / r.run->id / "metrics.jsonl", options.abandon)) {
+            r.abandoned = true;
+            ::kill(child, SIGTERM);  // rnnl-train stops at once, its metrics file complete
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      const auto it = running.find(pid);
+      if (it == running.end()) continue;
+      const Running r = std::move(it->second);
+      running.erase(it);
+      ++done;
+      const std::filesystem::path dir = options.runs_dir / r.run->id;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+      const std::string message = last_line(dir / "log.txt");
+      const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+      RunStatus s;
+      s.exit_code = code;
+      if (r.abandoned) {
+        s.outcome = Outcome::abandoned;
+      } else if (code == 2) {
+        usage_error = fmt::format("run {}: rnnl-train refused its command line: {}", r.run->id, message);
+        continue;
+      } else if (code != 0 && code != 1) {
+        fmt::print("[{}/{}] {}: stopped ({}), will run again next time\n", done, pending.size(), r.run->id,
+                   WIFSIGNALED(wstatus) ? fmt::format("signal {}", WTERMSIG(wstatus)) : fmt::format("exit {}", code));
+        std::fflush(stdout);
+        continue;
+      } else if (code == 1 && !log_mentions(dir / "log.txt", ": diverged:") &&
+                 !log_mentions(dir / "log.txt", "pushes in a row")) {
+        // Neither a divergence nor a server that refused everything (both results): a machine problem
+        // (disk full, out of memory…), which says nothing about the settings. Not recorded: it runs again.
+        fmt::print("[{}/{}] {}: error ({}), will run again next time\n", done, pending.size(), r.run->id, message);
+        std::fflush(stdout);
+        continue;
+      } else {
+        s.outcome = code == 0 ? Outcome::completed
+                              : (log_mentions(dir / "log.txt", ": diverged:") ? Outcome::diverged : Outcome::failed);
+      }
+      s.wall_seconds = seconds;
+      s.message = message;
+      s.command = r.command;
+      Json j;
+      j["run"] = r.run->id;
+      j["outcome"] = to_string(s.outcome);
+      j["exit_code"] = s.exit_code;
+      j["wall_seconds"] = s.wall_seconds;
+      j["message"] = s.message;
+      j["command"] = s.command;
+      write_file_atomically(dir / "status.json", j.dump(2) + "\n");
+      fmt::print("[{}/{}] {} ({:.0f} s): {}\n", done, pending.size(), r.run->id, seconds,
+                 r.abandoned ? fmt::format("abandoned (accuracy below {} at update {})", options.abandon.below_accuracy,
+                                           options.abandon.at_updates)
+                             : message);
       std::fflush(stdout);
-      continue;
-    } else {
-      s.outcome = code == 0 ? Outcome::completed
-                            : (log_mentions(dir / "log.txt", ": diverged:") ? Outcome::diverged : Outcome::failed);
     }
-    s.wall_seconds = seconds;
-    s.message = message;
-    s.command = r.command;
-    Json j;
-    j["run"] = r.run->id;
-    j["outcome"] = to_string(s.outcome);
-    j["exit_code"] = s.exit_code;
-    j["wall_seconds"] = s.wall_seconds;
-    j["message"] = s.message;
-    j["command"] = s.command;
-    write_file_atomically(dir / "status.json", j.dump(2) + "\n");
-    fmt::print("[{}/{}] {} ({:.0f} s): {}\n", done, pending.size(), r.run->id, seconds,
-               r.abandoned ? fmt::format("abandoned (accuracy below {} at update {})", options.abandon.below_accuracy,
-                                         options.abandon.at_updates)
-                           : message);
-    std::fflush(stdout);
+  } catch (...) {
+    for (const auto& [child, r] : running) ::kill(child, SIGTERM);
+    for (const auto& [child, r] : running) {
+      int ignored = 0;
+      while (::waitpid(child, &ignored, 0) < 0 && errno == EINTR) {
+      }
+    }
+    throw;
   }
   if (!usage_error.empty()) throw Error(usage_error);
-  return next == pending.size();
+  // Complete when every run has its status (a run stopped by a signal or an error has none).
+  return std::all_of(runs.begin(), runs.end(), [&](const RunSpec& run) { return finished_status(run, options); });
 }
 
 }  // namespace rnn::study

@@ -5,13 +5,15 @@
 //   staleness.csv   the delays of the pushes the server applied (rnnl-train --staleness-out)
 //   log.txt         what rnnl-train printed (stdout and stderr)
 //   status.json     written atomically once the process has ended: its command line, exit code,
-//                   outcome and wall time. A run with a status.json for the same command line is
-//                   finished and is not run again; any other run (never started, interrupted,
-//                   killed, or started under other settings) is run from its beginning.
-// Outcomes: completed (exit 0), diverged (exit 1 after a divergence: a result), failed (another
-// exit 1, e.g. every push refused), abandoned (stopped by the study's abandon rule, which the
-// queue checks on the metrics file while the run goes on). An exit 2 is a command line rnnl-train refuses: a mistake in
-// the study file, which ends the study.
+//                   outcome and wall time.
+// A run is finished when its status.json holds the same rnnl-train arguments (where rnnl-train, the
+// data and the outputs are does not matter); any other run (never started, interrupted, killed,
+// started under other settings, or abandoned under a stricter rule than the study's now) runs from
+// its beginning. Outcomes, each a result: completed (exit 0), diverged (exit 1 after a divergence),
+// failed (exit 1: the server refused every push), abandoned (stopped by the study's abandon rule,
+// checked on the metrics file while the run goes on). Another exit 1 (disk full, out of memory)
+// or a signal leaves no status: the run runs again. An exit 2 is a command line rnnl-train refuses:
+// a mistake in the study file, which ends the study.
 #include <atomic>
 #include <filesystem>
 #include <optional>
@@ -55,9 +57,9 @@ struct QueueOptions {
 // rnnl-train's message.
 void check_runs(const std::vector<RunSpec>& runs, const QueueOptions& options);
 
-// Runs every unfinished run, seed by seed (every configuration with the first seed, then the second…). Prints a line
-// per run. Returns false if stopped before all ran; throws rnn::Error if a run exits with 2 (naming the run and
-// rnnl-train's message) or cannot start.
+// Runs every unfinished run, seed by seed (every configuration with the first seed, then the
+// second…). Prints a line per run. Returns true when every run has finished; throws rnn::Error if a run exits with 2
+// (naming the run and rnnl-train's message) or cannot start.
 bool run_all(const std::vector<RunSpec>& runs, const QueueOptions& options);
 
 }  // namespace rnn::study

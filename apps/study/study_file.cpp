@@ -16,6 +16,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The value of an option set to false: a method or grid point removes it.
+constexpr std::string_view kRemoved = "\x01removed";
+
 // Options rnnl-study sets for every run, or that would make runs write or read other files.
 constexpr std::array<std::string_view, 10> kReserved{"trainer",    "seed",   "out",  "threads", "no-progress",
                                                      "checkpoint", "resume", "save", "load",    "checkpoint-every"};
@@ -69,8 +72,8 @@ class Reader {
       if (std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end()) {
         fail(at, "rnnl-study sets this option itself (seeds go in \"seeds\")");
       }
-      if (value.is_boolean() && !value.get<bool>()) continue;
-      out.emplace_back(key, option_value(at, value));
+      // false: left out, and it removes the flag a study-level "options" set.
+      out.emplace_back(key, value.is_boolean() && !value.get<bool>() ? std::string(kRemoved) : option_value(at, value));
     }
     return out;
   }
@@ -81,6 +84,10 @@ class Reader {
 
 void set(Options& options, const std::string& key, const std::string& value) {
   const auto it = std::find_if(options.begin(), options.end(), [&](const auto& kv) { return kv.first == key; });
+  if (value == kRemoved) {
+    if (it != options.end()) options.erase(it);
+    return;
+  }
   if (it != options.end()) {
     it->second = value;
   } else {
@@ -259,7 +266,8 @@ Expansion expand(const Study& study) {
         c.id += '_';
         c.id += part(study.grid[a].option, c.values.back());
       }
-      Options options = study.options;
+      Options options;
+      for (const auto& [key, value] : study.options) set(options, key, value);
       for (const auto& [key, value] : method.options) set(options, key, value);
       for (std::size_t a = 0; a < study.grid.size(); ++a) set(options, study.grid[a].option, c.values[a]);
       for (const std::uint64_t seed : study.seeds) {
@@ -296,11 +304,11 @@ std::string option_value(const Study& study, const Configuration& configuration,
   for (const Method& m : study.methods) {
     if (m.name != configuration.method) continue;
     for (const auto& [key, value] : m.options) {
-      if (key == option) return value;
+      if (key == option) return value == kRemoved ? "" : value;
     }
   }
   for (const auto& [key, value] : study.options) {
-    if (key == option) return value;
+    if (key == option) return value == kRemoved ? "" : value;
   }
   return "";
 }

@@ -17,9 +17,11 @@
 // there (outcome "abandoned", its points after that evaluation ignored): a run still at chance
 // after thousands of updates would only spend the machine's time.
 // An option is rnnl-train's long option without its dashes; a value is a string, a number
-// (written as in the file), true (a flag) or false (left out). A method's options and a grid
-// point's value override "options". rnnl-study sets --trainer async, --seed, --out, --threads and
-// --no-progress itself, so a study may not set those (nor --checkpoint, --resume, --save, --load).
+// (written as in the file), true (a flag) or false (left out; in a method, it removes a flag the
+// study's "options" set). A method's options and a grid
+// point's value override "options". rnnl-study sets --trainer async, --seed, --out, --staleness-out,
+// --threads and --no-progress itself, so a study may not set those (nor --checkpoint, --resume,
+// --save, --load, --dry-run, --eval-only, --epochs, --help).
 //
 // A configuration is (method, one value per grid axis); a run is (configuration, seed). Their ids
 // are folder names: "AdaComp", "AdaComp_lr=0.05", "AdaComp_lr=0.05_seed=1". Errors (rnn::Error)

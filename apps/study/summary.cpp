@@ -48,8 +48,19 @@ std::vector<Point> mean_curve(const std::vector<RunResult>& all, std::size_t con
     if (r.configuration == configuration && r.finished && !r.points.empty()) runs.push_back(&r);
   }
   if (runs.empty()) return {};
+  // Up to the shortest run, and only while every run's point i is at the same update (it is when
+  // the runs evaluate every N updates; with --eval-every-seconds it need not be).
   std::size_t n = runs.front()->points.size();
   for (const RunResult* r : runs) n = std::min(n, r->points.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool aligned = std::all_of(runs.begin(), runs.end(), [&](const RunResult* r) {
+      return r->points[i].updates == runs.front()->points[i].updates;
+    });
+    if (!aligned) {
+      n = i;
+      break;
+    }
+  }
   std::vector<Point> curve(n);
   const auto k = static_cast<double>(runs.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -100,9 +111,16 @@ Summary summarise(const Study& study, const Expansion& expansion, const QueueOpt
     r.configuration = spec.configuration;
     r.seed = spec.seed;
     if (auto status = finished_status(spec, queue)) {
+      try {
+        r.points = read_points(queue.runs_dir / spec.id / "metrics.jsonl");
+      } catch (const Error& e) {
+        // One unreadable file does not hide the other runs: this one counts as not finished.
+        fmt::print(stderr, "rnnl-study: {} is left out: {}\n", spec.id, e.what());
+        s.runs.push_back(std::move(r));
+        continue;
+      }
       r.finished = true;
       r.status = std::move(*status);
-      r.points = read_points(queue.runs_dir / spec.id / "metrics.jsonl");
       // The same rule whether it stopped the run or the run finished before the study had it.
       if (const auto stop = abandon_index(r.points, study.abandon)) {
         r.status.outcome = Outcome::abandoned;
@@ -196,9 +214,10 @@ Summary summarise(const Study& study, const Expansion& expansion, const QueueOpt
         break;
       }
     }
-    if (g.best[baseline] != npos) {
-      g.preserved_target =
-          s.configurations[g.best[baseline]].final_accuracy.mean - study.report.preserved_points / 100.0;
+    // From the baseline's mean curve, which therefore reaches it (its last point is the mean final
+    // accuracy when the runs end together).
+    if (g.best[baseline] != npos && !curves[baseline].empty()) {
+      g.preserved_target = curves[baseline].back().accuracy - study.report.preserved_points / 100.0;
     }
     for (const std::vector<Point>& curve : curves) {
       g.common.push_back(g.common_target > 0.0 ? first_reach(curve, g.common_target) : std::nullopt);
@@ -288,7 +307,8 @@ void write_summary(const Study& study, const Expansion& expansion, const Summary
     for (std::size_t m = 0; m < study.methods.size(); ++m) {
       const std::size_t c = g.best[m];
       if (c == npos) {
-        md += fmt::format("| {} | no configuration completed every run without diverging |", study.methods[m].name);
+        md += fmt::format("| {} | no configuration with every run finished, none diverged, failed or abandoned |",
+                          study.methods[m].name);
         for (std::size_t t = 0; t < targets + 3; ++t) md += " |";
         md += "\n";
         continue;
@@ -330,7 +350,10 @@ void write_summary(const Study& study, const Expansion& expansion, const Summary
                                   target_name(g.common_target)),
                       g.common_target, g.common);
     } else {
-      md += "No target of the report is reached by every method's best configuration.\n\n";
+      md += study.report.targets.empty()
+                ? "The report names no target accuracies.\n\n"
+                : "No target of the report is reached by the mean curve of every method's best configuration (or "
+                  "some method has no eligible configuration yet).\n\n";
     }
   }
 

@@ -106,6 +106,15 @@ TEST_CASE("a study file expands into configurations and runs with rnnl-train's a
   CHECK(rs::option_value(s, e.configurations[0], "workers") == "10");
   CHECK(rs::option_value(s, e.configurations[0], "lr") == "0.1");
   CHECK(rs::option_value(s, e.configurations[0], "shards").empty());
+
+  // A method's false removes a flag of the study's options.
+  const rs::Study off = rs::parse_study(
+      R"({"name":"x","options":{"normalise-gradient":true},"methods":[{"name":"A"},{"name":"B","options":{"normalise-gradient":false}}],"seeds":[1]})",
+      "s.json");
+  const rs::Expansion eo = rs::expand(off);
+  CHECK(eo.runs[0].arguments == std::vector<std::string>{"--trainer", "async", "--normalise-gradient", "--seed", "1"});
+  CHECK(eo.runs[1].arguments == std::vector<std::string>{"--trainer", "async", "--seed", "1"});
+  CHECK(rs::option_value(off, eo.configurations[1], "normalise-gradient").empty());
 }
 
 TEST_CASE("a bad study file is refused with the file and the key named") {
