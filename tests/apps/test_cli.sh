@@ -7,19 +7,7 @@ train=$1
 make_data=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_error CODE PATTERN -- command...: exit code must be CODE and stderr must match PATTERN.
-expect_error() {
-  local code=$1 pattern=$2
-  shift 3
-  "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then fail "exit $rc (wanted $code): $*"; cat "$work/err"; return; fi
-  grep -q -- "$pattern" "$work/err" "$work/out" || { fail "no '$pattern' in the output of: $*"; cat "$work/err"; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh"
 
 "$make_data" "$work/data" 600 200 || { echo "cannot make test data"; exit 1; }
 
