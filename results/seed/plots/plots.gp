@@ -14,7 +14,7 @@ set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_bytes.png'
 plot 'ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -22,7 +22,7 @@ unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_bytes.svg'
 plot 'ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -38,7 +38,7 @@ set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_time.png'
 plot 'ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -46,7 +46,7 @@ unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_time.svg'
 plot 'ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -62,7 +62,7 @@ set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_updates.png'
 plot 'ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -70,7 +70,7 @@ unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_updates.svg'
 plot 'ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -89,7 +89,7 @@ set xrange [-0.5:197.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'staleness.png'
 plot 'ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.staleness.dat' using 1:2 with boxes title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.staleness.dat' using 1:2 with boxes title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.staleness.dat' using 1:2 with boxes title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.staleness.dat' using 1:2 with boxes title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
@@ -97,7 +97,7 @@ unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'staleness.svg'
 plot 'ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_lr=0.03)', \
-     'Comp-ASGD.staleness.dat' using 1:2 with boxes title 'Comp-ASGD (Comp-ASGD_lr=0.05)', \
+     'Comp-ASGD.staleness.dat' using 1:2 with boxes title 'Comp-ASGD (Comp-ASGD_lr=0.03)', \
      'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.05)', \
      'SA-ASGD.staleness.dat' using 1:2 with boxes title 'SA-ASGD (SA-ASGD_lr=0.1)', \
      'AdaComp-compact.staleness.dat' using 1:2 with boxes title 'AdaComp-compact (AdaComp-compact_lr=0.05)'
