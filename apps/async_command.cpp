@@ -243,12 +243,11 @@ auto parsed(std::string_view option, F&& parse) {
 
 }  // namespace
 
-int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model& model, std::vector<float>& params,
-                      const DatasetPair& data) {
+AsyncOptions make_async_options(const AsyncCli& c, const AsyncCommon& common, const std::string& model_name) {
   AsyncOptions o;
   o.mode = parse_async_mode(c.mode);
   o.workers = c.workers;
-  const rnn::AsyncDefaults defaults = rnn::async_defaults(model.name());
+  const rnn::AsyncDefaults defaults = rnn::async_defaults(model_name);
   o.batch = common.batch.value_or(defaults.batch);
   o.compressor.name = c.compressor;
   o.compressor.ratio = c.ratio;
@@ -310,11 +309,18 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
   o.checkpoint_every = c.checkpoint_every;
   o.resume = c.resume;
   o.progress = common.progress;
-  o.stop = &interrupted;
   parsed("options", [&] {
     check(o);
     return 0;
   });
+  return o;
+}
+
+int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model& model, std::vector<float>& params,
+                      const DatasetPair& data) {
+  AsyncOptions o = make_async_options(c, common, model.name());
+  o.stop = &interrupted;
+  const bool scaled = o.server.policy != StepPolicy::plain;
 
   rnn::MetricsRecord settings;
   settings.add("trainer", "async")

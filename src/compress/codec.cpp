@@ -374,6 +374,17 @@ void encode(const Message& message, const ParameterLayout& layout, const CodecOp
   }
 }
 
+std::uint32_t peek_worker(std::span<const std::uint8_t> bytes) {
+  wire::Reader r(bytes);
+  const std::uint8_t version = r.u8("version");
+  if (version != codec_version)
+    throw Error(fmt::format("unsupported message version {} (this build reads version {})", version, codec_version));
+  r.u8("encodings");
+  const std::uint64_t worker = r.varint("worker");
+  if (worker > UINT32_MAX) throw Error("worker id out of range");
+  return static_cast<std::uint32_t>(worker);
+}
+
 CodecOptions decode(std::span<const std::uint8_t> bytes, const ParameterLayout& layout, Message& out) {
   wire::Reader r(bytes);
   const std::uint8_t version = r.u8("version");

@@ -423,3 +423,20 @@ TEST_CASE("random corruption never crashes the decoder; what it accepts is a val
 }
 
 }  // namespace rnn
+
+namespace rnn {
+
+TEST_CASE("peek_worker reads the claimed sender from the header alone") {
+  const auto layout = test::small_layout();
+  const Message m = sample_message(layout, "topk", 3);
+  std::vector<std::uint8_t> bytes;
+  encode(m, layout, {IndexEncoding::u32, ValueEncoding::f32, 127}, bytes);
+  CHECK(peek_worker(bytes) == m.worker);
+  CHECK_THROWS_AS((void)peek_worker(std::span<const std::uint8_t>(bytes).first(2)), Error);
+  bytes[0] = codec_version + 1;
+  CHECK_THROWS_AS((void)peek_worker(bytes), Error);
+  const std::vector<std::uint8_t> huge_id{codec_version, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};  // 2^35 − 1
+  CHECK_THROWS_AS((void)peek_worker(huge_id), Error);
+}
+
+}  // namespace rnn

@@ -75,4 +75,9 @@ void encode(const Message& message, const ParameterLayout& layout, const CodecOp
 // Returns the index and value encodings the message used (grids are per block, in the blocks).
 CodecOptions decode(std::span<const std::uint8_t> bytes, const ParameterLayout& layout, Message& out);
 
+// The worker id a push's header claims, read without decoding the rest (a server checks it
+// against the sender's credentials before applying anything). Throws rnn::Error on a header that
+// is truncated, of another version, or whose id is out of range.
+[[nodiscard]] std::uint32_t peek_worker(std::span<const std::uint8_t> bytes);
+
 }  // namespace rnn

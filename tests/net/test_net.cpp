@@ -1,0 +1,294 @@
+// The networked server: token files, the serving state's idempotence and accounting, and the gRPC
+// endpoint against callers that are not who they claim, send too much, or send garbage.
+#include <doctest/doctest.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <vector>
+
+#include "parameter_server.grpc.pb.h"
+#include "rnn/compress/codec.hpp"
+#include "rnn/core/error.hpp"
+#include "rnn/net/credentials.hpp"
+#include "rnn/net/grpc_client.hpp"
+#include "rnn/net/grpc_server.hpp"
+#include "rnn/net/serving_state.hpp"
+#include "rnn/net/tokens.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rnn::net {
+namespace {
+
+ParameterLayout small_layout() {
+  ParameterLayout layout;
+  layout.add("dense1.w", 2, 3, false);
+  layout.add("rnl1.w_plus", 1, 4, true);
+  return layout;
+}
+
+std::vector<std::uint8_t> push_bytes(const ParameterLayout& layout, std::uint32_t worker, std::uint64_t base,
+                                     float value = 0.5F) {
+  Message m;
+  m.worker = worker;
+  m.base_version = base;
+  m.blocks.resize(1);
+  m.blocks[0].segment = 0;
+  m.blocks[0].indices = {1, 4};
+  m.blocks[0].values = {value, -value};
+  std::vector<std::uint8_t> bytes;
+  encode(m, layout, CodecOptions{}, bytes);
+  return bytes;
+}
+
+ServerOptions plain_sgd() {
+  ServerOptions o;
+  o.policy = StepPolicy::plain;
+  o.learning_rate = 0.1F;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("token files: entries, revocation, constant answers, and errors that name the line") {
+  const auto entries = TokenTable::parse("# workers\n0 aaaaaaaaaaaaaaaa\n7 bbbbbbbbbbbbbbbbbbbb revoked # gone\n", "t");
+  REQUIRE(entries.size() == 2);
+  CHECK(entries.at(7).second);
+  test::TempDir dir;
+  const auto path = dir / "tokens.txt";
+  std::ofstream(path) << "0 aaaaaaaaaaaaaaaa\n7 bbbbbbbbbbbbbbbbbbbb revoked\n";
+  TokenTable table(path);
+  CHECK(table.check(0, "aaaaaaaaaaaaaaaa") == Access::granted);
+  CHECK(table.check(0, "aaaaaaaaaaaaaaab") == Access::wrong_token);
+  CHECK(table.check(0, "") == Access::wrong_token);
+  CHECK(table.check(7, "bbbbbbbbbbbbbbbbbbbb") == Access::revoked);
+  CHECK(table.check(7, "aaaaaaaaaaaaaaaa") == Access::wrong_token);
+  CHECK(table.check(3, "aaaaaaaaaaaaaaaa") == Access::unknown_worker);
+  // Reloading picks up a revocation; a broken file keeps the old table.
+  std::ofstream(path) << "0 aaaaaaaaaaaaaaaa revoked\n";
+  table.reload();
+  CHECK(table.check(0, "aaaaaaaaaaaaaaaa") == Access::revoked);
+  std::ofstream(path) << "zero aaaaaaaaaaaaaaaa\n";
+  CHECK_THROWS_WITH_AS(table.reload(), doctest::Contains("tokens.txt:1"), Error);
+  CHECK(table.check(0, "aaaaaaaaaaaaaaaa") == Access::revoked);
+
+  for (const char* bad : {"1\n", "1 short\n", "1 aaaaaaaaaaaaaaaa maybe\n", "1 aaaaaaaaaaaaaaaa\n1 bbbbbbbbbbbbbbbb\n",
+                          "-1 aaaaaaaaaaaaaaaa\n", "99999999999 aaaaaaaaaaaaaaaa\n", "# nothing\n"})
+    CHECK_THROWS_AS((void)TokenTable::parse(bad, "t"), Error);
+  CHECK(random_token().size() == 32);
+  CHECK(random_token() != random_token());
+}
+
+TEST_CASE("serving state: a push is applied once, whatever the retries, and every push is counted once") {
+  const ParameterLayout layout = small_layout();
+  ServingState state(layout, std::vector<float>(layout.size(), 1.0F), plain_sgd(), 3);
+  CHECK(state.join(4) == 1);
+  const auto p1 = push_bytes(layout, 4, 0);
+  CHECK(state.push(4, 1, p1).verdict == PushVerdict::applied);
+  CHECK(state.push(4, 1, p1).verdict == PushVerdict::duplicate);  // a retry whose reply was lost
+  CHECK(state.version() == 1);
+  CHECK(state.join(4) == 2);  // a restarted worker continues after the last id received
+
+  // Another worker's id inside the push: refused, counted, nothing applied.
+  const PushAnswer forged = state.push(5, 1, push_bytes(layout, 4, 1));
+  CHECK(forged.verdict == PushVerdict::rejected);
+  CHECK(forged.reason.find("names worker 4") != std::string::npos);
+  // Garbage: refused without throwing.
+  const std::vector<std::uint8_t> garbage{9, 9, 9};
+  CHECK(state.push(5, 2, garbage).verdict == PushVerdict::rejected);
+  CHECK(state.push(5, 0, push_bytes(layout, 5, 1)).verdict == PushVerdict::rejected);  // id 0 is not a push id
+
+  CHECK(state.push(4, 2, push_bytes(layout, 4, 1)).verdict == PushVerdict::applied);
+  CHECK(state.push(5, 3, push_bytes(layout, 5, 2)).verdict == PushVerdict::applied);
+  CHECK(state.done());
+  const PushAnswer late = state.push(4, 3, push_bytes(layout, 4, 3));
+  CHECK(late.verdict == PushVerdict::rejected);
+  CHECK(late.done);
+
+  const ServingCounters c = state.counters();
+  CHECK(c.applied == 3);
+  CHECK(c.rejected == 3);
+  CHECK(c.wrong_sender == 1);
+  CHECK(c.after_end == 1);
+  CHECK(c.duplicates == 1);
+  CHECK(c.received == c.applied + c.rejected + c.after_end);
+  const auto workers = state.worker_stats();
+  CHECK(workers.at(4).pushes == 3);
+  CHECK(workers.at(4).applied == 2);
+  CHECK(workers.at(5).pushes == 4);
+}
+
+TEST_CASE("serving state: the last push ids survive a checkpoint, so a restarted server applies no copy") {
+  const ParameterLayout layout = small_layout();
+  ServingState before(layout, std::vector<float>(layout.size(), 1.0F), plain_sgd(), 100);
+  const auto p1 = push_bytes(layout, 2, 0);
+  REQUIRE(before.push(2, 1, p1).verdict == PushVerdict::applied);
+  std::vector<std::uint8_t> saved;
+  before.save_state(saved);
+
+  ServingState after(layout, std::vector<float>(layout.size(), 0.0F), plain_sgd(), 100);
+  wire::Reader in(saved, "checkpoint");
+  after.load_state(in);
+  CHECK(in.remaining() == 0);
+  CHECK(after.version() == 1);
+  CHECK(after.observe().second == before.observe().second);
+  CHECK(after.push(2, 1, p1).verdict == PushVerdict::duplicate);
+  CHECK(after.version() == 1);
+  CHECK(after.join(2) == 2);
+  CHECK(after.counters().applied == 1);
+
+  // A truncated checkpoint is refused.
+  saved.resize(saved.size() - 3);
+  wire::Reader cut(saved, "checkpoint");
+  ServingState other(layout, std::vector<float>(layout.size(), 0.0F), plain_sgd(), 100);
+  CHECK_THROWS_AS(other.load_state(cut), Error);
+}
+
+namespace {
+
+// A server on a free loopback port (plain TCP: what is checked here is independent of TLS).
+struct LiveServer {
+  explicit LiveServer(std::size_t max_message = 1U << 20U)
+      : layout(small_layout()),
+        state(layout, std::vector<float>(layout.size(), 1.0F), plain_sgd(), 1000),
+        tokens_file(dir / "tokens.txt") {
+    std::ofstream(tokens_file) << "0 token-of-worker-0000\n1 token-of-worker-1111\n2 token-of-worker-2222 revoked\n";
+    tokens.emplace(tokens_file);
+    WorkerConfig config;
+    config.model = "mlp";
+    config.parameters = layout.size();
+    config.workers = 3;
+    EndpointOptions options;
+    options.listen = "127.0.0.1:0";
+    options.credentials = server_credentials({}, true);
+    options.max_message_bytes = max_message;
+    endpoint.emplace(state, *tokens, config, options);
+    address = "127.0.0.1:" + std::to_string(endpoint->port());
+    stub = v1::ParameterServer::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
+  grpc::StatusCode push(const char* worker_id, const char* token, std::uint32_t worker, std::uint64_t id,
+                        const std::string& bytes, v1::PushReply* reply = nullptr) {
+    grpc::ClientContext context;
+    if (worker_id != nullptr) context.AddMetadata(worker_header, worker_id);
+    if (token != nullptr) context.AddMetadata(token_header, std::string("Bearer ") + token);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::PushRequest request;
+    request.set_worker(worker);
+    request.set_push_id(id);
+    request.set_encoded(bytes);
+    v1::PushReply ignored;
+    return stub->Push(&context, request, reply != nullptr ? reply : &ignored).error_code();
+  }
+
+  [[nodiscard]] std::string valid_push(std::uint32_t worker) const {
+    const auto bytes = push_bytes(layout, worker, state.version());
+    return {bytes.begin(), bytes.end()};
+  }
+
+  test::TempDir dir;
+  ParameterLayout layout;
+  ServingState state;
+  std::filesystem::path tokens_file;
+  std::optional<TokenTable> tokens;
+  std::optional<GrpcEndpoint> endpoint;
+  std::string address;
+  std::unique_ptr<v1::ParameterServer::Stub> stub;
+};
+
+}  // namespace
+
+TEST_CASE("endpoint: callers without valid credentials are refused and counted, and the server keeps serving") {
+  LiveServer server;
+  CHECK(server.push(nullptr, nullptr, 0, 1, server.valid_push(0)) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(server.push("0", nullptr, 0, 1, server.valid_push(0)) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(server.push("0", "token-of-worker-1111", 0, 1, server.valid_push(0)) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(server.push("9", "token-of-worker-0000", 9, 1, server.valid_push(9)) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(server.push("x", "token-of-worker-0000", 0, 1, server.valid_push(0)) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(server.push("2", "token-of-worker-2222", 2, 1, server.valid_push(2)) == grpc::StatusCode::PERMISSION_DENIED);
+  // Worker 1's credentials, speaking for worker 0.
+  CHECK(server.push("1", "token-of-worker-1111", 0, 1, server.valid_push(0)) == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(server.state.version() == 0);
+  const ServingCounters c = server.state.counters();
+  CHECK(c.unauthenticated == 6);
+  CHECK(c.revoked == 1);
+  CHECK(c.received == 0);
+
+  v1::PushReply reply;
+  CHECK(server.push("0", "token-of-worker-0000", 0, 1, server.valid_push(0), &reply) == grpc::StatusCode::OK);
+  CHECK(reply.outcome() == v1::PushReply::APPLIED);
+  CHECK(server.state.version() == 1);
+}
+
+TEST_CASE("endpoint: a 100 MB message and random bytes on the socket are refused, and the server keeps serving") {
+  LiveServer server;
+  const std::string huge(100U << 20U, '\x01');
+  CHECK(server.push("0", "token-of-worker-0000", 0, 1, huge) == grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // Random bytes straight onto the TCP socket: not HTTP/2, the connection is dropped.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(server.endpoint->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);  // NOLINT
+  std::mt19937 random(7);
+  std::vector<char> noise(1U << 16U);
+  for (char& byte : noise) byte = static_cast<char>(random());
+  (void)::send(fd, noise.data(), noise.size(), MSG_NOSIGNAL);
+  ::close(fd);
+
+  // A push whose bytes are not a push: answered, rejected, counted.
+  v1::PushReply reply;
+  CHECK(server.push("1", "token-of-worker-1111", 1, 1, std::string(noise.begin(), noise.begin() + 500), &reply) ==
+        grpc::StatusCode::OK);
+  CHECK(reply.outcome() == v1::PushReply::REJECTED);
+  CHECK(server.push("0", "token-of-worker-0000", 0, 1, server.valid_push(0), &reply) == grpc::StatusCode::OK);
+  CHECK(reply.outcome() == v1::PushReply::APPLIED);
+  const ServingCounters c = server.state.counters();
+  CHECK(c.received == 2);
+  CHECK(c.applied == 1);
+  CHECK(c.rejected == 1);
+}
+
+TEST_CASE("client: join, fetch and push through ServerClient, retries of a push answered as duplicates") {
+  LiveServer server;
+  ClientOptions options;
+  options.server = server.address;
+  options.credentials = channel_credentials({}, true);
+  options.worker = 1;
+  options.token = "token-of-worker-1111";
+  options.give_up_seconds = 5;
+  ServerClient client(options);
+  const JoinAnswer joined = client.join();
+  CHECK(joined.config.model == "mlp");
+  CHECK(joined.next_push_id == 1);
+  std::vector<float> params(server.layout.size(), -1.0F);
+  const FetchAnswer first = client.fetch(0, params);
+  CHECK(first.parameters != nullptr);
+  CHECK(params == std::vector<float>(server.layout.size(), 1.0F));
+  const auto bytes = push_bytes(server.layout, 1, 0);
+  CHECK(client.push(1, bytes).verdict == PushVerdict::applied);
+  CHECK(client.push(1, bytes).verdict == PushVerdict::duplicate);
+  std::vector<float> unchanged = params;
+  const FetchAnswer second = client.fetch(1, unchanged);
+  CHECK(second.version == 1);
+  CHECK(second.parameters == nullptr);  // the worker already holds version 1
+
+  options.token = "wrong-token-000000";
+  ServerClient impostor(options);
+  CHECK_THROWS_WITH_AS(impostor.join(), doctest::Contains("wrong token"), Error);
+
+  // Nothing listens there: retried, then given up with the address in the message.
+  options.server = "127.0.0.1:1";
+  options.give_up_seconds = 0.5;
+  ServerClient nobody(options);
+  CHECK_THROWS_WITH_AS(nobody.join(), doctest::Contains("127.0.0.1:1"), Error);
+  CHECK(nobody.counters().retries > 0);
+}
+
+}  // namespace rnn::net
