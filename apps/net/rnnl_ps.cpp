@@ -77,6 +77,13 @@ const std::vector<std::string>& emulator_only_options() {
 
 std::atomic<bool> stop_requested{false};
 
+sigset_t handled_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&signals, s);
+  return signals;
+}
+
 // The thread that waits for signals; SIGUSR1 ends it, which the destructor sends (also when the
 // main thread leaves by an exception).
 class SignalThread {
@@ -272,11 +279,7 @@ int run(const Cli& c, const CLI::App& app) {
   endpoint_options.max_message_bytes =
       c.max_message > 0 ? c.max_message : std::max<std::size_t>(1U << 20U, 8 * model->parameter_count() + 4096);
 
-  // Signals go to one thread that waits for them; every other thread (gRPC's) has them blocked.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (const int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = handled_signals();
   rnn::net::GrpcEndpoint endpoint(state, tokens, config, endpoint_options);
   SignalThread signal_thread([&] {
     for (;;) {
@@ -389,6 +392,10 @@ int run(const Cli& c, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Signals go to one thread that waits for them (in run()); every other thread, OpenMP's and
+  // gRPC's included, must have them blocked from its start, so this comes before any thread.
+  const sigset_t signals = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   Cli cli;
   CLI::App app{
       "rnnl-ps: the asynchronous parameter server over gRPC. Workers (rnnl-worker) join with an id and a token "
