@@ -11,8 +11,10 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -167,15 +169,32 @@ void add_options(CLI::App& app, Cli& c) {
   app.add_option("--resume", c.resume, "Continue from this checkpoint (written under the same settings)")->group(run);
 }
 
-rnn::MetricsRecord server_record(const rnn::net::ServingState& state, const rnn::Evaluation& e, double wall) {
-  const rnn::net::ServingCounters c = state.counters();
-  const rnn::ServerCounters s = state.server_counters();
-  const auto by = [&](rnn::PushOutcome o) { return s.pushes[static_cast<std::size_t>(o)]; };
-  const auto workers = state.worker_stats();
+// The counters at the moment the evaluated parameters were taken.
+struct Moment {
+  std::uint64_t version = 0;
+  std::vector<float> parameters;
+  rnn::net::ServingCounters counters;
+  rnn::ServerCounters server;
+  std::map<std::uint32_t, rnn::net::WorkerStats> workers;
+};
+
+Moment take_moment(const rnn::net::ServingState& state) {
+  Moment m;
+  std::tie(m.version, m.parameters) = state.observe();
+  m.counters = state.counters();
+  m.server = state.server_counters();
+  m.workers = state.worker_stats();
+  return m;
+}
+
+rnn::MetricsRecord server_record(const Moment& m, const rnn::Evaluation& e, double wall) {
+  const rnn::net::ServingCounters& c = m.counters;
+  const auto by = [&](rnn::PushOutcome o) { return m.server.pushes[static_cast<std::size_t>(o)]; };
+  const auto& workers = m.workers;
   std::uint64_t active = 0;
   for (const auto& [id, w] : workers) active += w.left ? 0 : 1;
   rnn::MetricsRecord r;
-  r.add("updates", state.version())
+  r.add("updates", m.version)
       .add("wall_seconds", wall)
       .add("ingress_bytes", c.ingress_bytes)
       .add("egress_bytes", c.egress_bytes)
@@ -326,17 +345,18 @@ int run(const Cli& c, const CLI::App& app) {
   if (!c.out.empty()) metrics.emplace(c.out, run_fields);
   const auto started = std::chrono::steady_clock::now();
   const auto point = [&] {
-    auto [version, snapshot] = state.observe();
-    const rnn::Evaluation e = rnn::evaluate(*model, snapshot, data.test, 256);
+    const Moment moment = take_moment(state);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const rnn::net::ServingCounters counters = state.counters();
+    const rnn::Evaluation e = rnn::evaluate(*model, moment.parameters, data.test, 256);
+    const rnn::net::ServingCounters& counters = moment.counters;
+    const std::uint64_t version = moment.version;
     fmt::print(
         "updates {:>7}  test {:6.2f}%  loss {:.4f}  in {:9.2f} MB  pushes {} applied, {} rejected, {} "
         "duplicate  {:6.1f} s\n",
         version, 100.0 * e.accuracy, e.loss, static_cast<double>(counters.ingress_bytes) / 1e6, counters.applied,
         counters.rejected, counters.duplicates, wall);
     std::fflush(stdout);
-    if (metrics) metrics->write(server_record(state, e, wall));
+    if (metrics) metrics->write(server_record(moment, e, wall));
     if (!c.checkpoint.empty()) {
       std::vector<std::uint8_t> payload;
       state.save_state(payload);

@@ -95,7 +95,16 @@ FetchAnswer ServerClient::fetch(std::uint64_t have_version, std::vector<float>& 
                               parameters.size()));
     std::memcpy(parameters.data(), bytes.data(), bytes.size());
     answer.parameters = std::make_shared<const std::string>();  // marks "changed"
+  } else if (reply.delta_base() != 0) {
+    if (reply.delta_base() != have_version)
+      throw Error(fmt::format("the server sent a delta from version {}, this worker holds {}", reply.delta_base(),
+                              have_version));
+    answer.delta_base = reply.delta_base();
+    answer.delta_indices = reply.delta_indices();
+    answer.delta_values = reply.delta_values();
+    apply_delta(answer, parameters);
   }
+  counters_.fetch_bytes += bytes.size() + reply.delta_indices().size() + reply.delta_values().size();
   return answer;
 }
 

@@ -39,6 +39,11 @@ class Service final : public v1::ParameterServer::Service {
     reply->set_version(answer.version);
     reply->set_done(answer.done);
     if (answer.parameters) reply->set_parameters(*answer.parameters);
+    if (answer.delta_base != 0) {
+      reply->set_delta_base(answer.delta_base);
+      reply->set_delta_indices(answer.delta_indices);
+      reply->set_delta_values(answer.delta_values);
+    }
     return grpc::Status::OK;
   }
 

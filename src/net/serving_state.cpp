@@ -1,5 +1,6 @@
 #include "rnn/net/serving_state.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -15,7 +16,42 @@ static_assert(std::endian::native == std::endian::little, "snapshots are sent as
 
 ServingState::ServingState(const ParameterLayout& layout, std::vector<float> initial, const ServerOptions& options,
                            std::uint64_t max_updates)
-    : server_(layout, std::move(initial), options), max_updates_(max_updates) {}
+    : server_(layout, std::move(initial), options), max_updates_(max_updates), changed_at_(layout.size(), 0) {}
+
+void ServingState::note_changes(std::span<const std::uint8_t> bytes) {
+  // The server step changes exactly the entries a push carries (update rules are lazy, clamping
+  // touches only stepped entries), so the push itself says what changed.
+  const std::uint64_t version = server_.version();
+  (void)decode(bytes, server_.layout(), decoded_);
+  const auto& segments = server_.layout().segments();
+  for (const TensorBlock& block : decoded_.blocks) {
+    const Segment& segment = segments[block.segment];
+    if (block.dense) {
+      std::fill_n(changed_at_.begin() + static_cast<std::ptrdiff_t>(segment.offset), segment.size(), version);
+    } else {
+      for (const std::uint32_t i : block.indices) changed_at_[segment.offset + i] = version;
+    }
+  }
+}
+
+void apply_delta(const FetchAnswer& answer, std::span<float> parameters) {
+  const std::size_t count = answer.delta_indices.size() / 4;
+  if (answer.delta_indices.size() % 4 != 0 || answer.delta_values.size() != 4 * count)
+    throw Error(fmt::format("a delta of {} index bytes and {} value bytes", answer.delta_indices.size(),
+                            answer.delta_values.size()));
+  std::uint32_t previous = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint32_t index = 0;
+    float value = 0.0F;
+    std::memcpy(&index, answer.delta_indices.data() + 4 * k, 4);
+    std::memcpy(&value, answer.delta_values.data() + 4 * k, 4);
+    if (index >= parameters.size() || (k > 0 && index <= previous))
+      throw Error(
+          fmt::format("delta index {} out of order or beyond the model's {} parameters", index, parameters.size()));
+    parameters[index] = value;
+    previous = index;
+  }
+}
 
 WorkerStats& ServingState::stats(std::uint32_t worker) {
   WorkerStats& s = workers_[worker];
@@ -39,6 +75,27 @@ FetchAnswer ServingState::fetch(std::uint32_t worker, std::uint64_t have_version
   answer.version = server_.version();
   answer.done = done();
   if (have_version == answer.version && have_version != 0) return answer;
+  if (have_version != 0 && have_version < answer.version) {
+    const auto params = server_.parameters();
+    std::size_t changed = 0;
+    for (const std::uint64_t v : changed_at_) changed += v > have_version ? 1 : 0;
+    if (8 * changed < 4 * params.size()) {
+      answer.delta_base = have_version;
+      answer.delta_indices.resize(4 * changed);
+      answer.delta_values.resize(4 * changed);
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        if (changed_at_[i] <= have_version) continue;
+        const auto index = static_cast<std::uint32_t>(i);
+        std::memcpy(answer.delta_indices.data() + 4 * k, &index, 4);
+        std::memcpy(answer.delta_values.data() + 4 * k, &params[i], 4);
+        ++k;
+      }
+      s.fetch_bytes += answer.bytes();
+      counters_.egress_bytes += answer.bytes();
+      return answer;
+    }
+  }
   if (!cached_ || cached_version_ != answer.version) {
     const auto params = server_.parameters();
     auto bytes = std::make_shared<std::string>(params.size() * sizeof(float), '\0');
@@ -96,6 +153,7 @@ PushAnswer ServingState::push(std::uint32_t worker, std::uint64_t push_id, std::
       answer.delay = receipt.delay;
       if (receipt.applied()) {
         answer.verdict = PushVerdict::applied;
+        note_changes(bytes);
         ++counters_.applied;
         ++s.applied;
         version_changed_.notify_all();
@@ -199,6 +257,8 @@ void ServingState::load_state(wire::Reader& in) {
   counters_ = c;
   workers_ = std::move(workers);
   cached_.reset();
+  // What changed before the checkpoint is not known: a worker older than it gets the dense vector.
+  std::fill(changed_at_.begin(), changed_at_.end(), server_.version());
 }
 
 }  // namespace rnn::net

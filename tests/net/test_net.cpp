@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <vector>
@@ -147,6 +148,63 @@ TEST_CASE("serving state: the last push ids survive a checkpoint, so a restarted
   CHECK_THROWS_AS(other.load_state(cut), Error);
 }
 
+TEST_CASE("serving state: a fetch sends only what changed since the worker's version, when that is smaller") {
+  ParameterLayout layout;
+  layout.add("dense1.w", 10, 10, false);
+  layout.add("rnl1.w_plus", 5, 4, true);
+  for (const ServerRule rule : {ServerRule::sgd, ServerRule::momentum}) {
+    ServerOptions options = plain_sgd();
+    options.rule = rule;
+    ServingState state(layout, std::vector<float>(layout.size(), 1.0F), options, 100);
+    std::vector<float> worker(layout.size(), 0.0F);
+    FetchAnswer first = state.fetch(0, 0);
+    REQUIRE(first.parameters != nullptr);
+    std::memcpy(worker.data(), first.parameters->data(), first.parameters->size());
+    std::uint64_t id = 1;
+    for (std::uint64_t round = 0; round < 3; ++round) {
+      // A sparse push to segment 0 and one that moves a non-negative segment (clamped entries).
+      Message m;
+      m.worker = 0;
+      m.base_version = state.version();
+      m.blocks.resize(2);
+      m.blocks[0].segment = 0;
+      m.blocks[0].indices = {static_cast<std::uint32_t>(round), 50, 99};
+      m.blocks[0].values = {0.5F, -2.0F, 1.0F};
+      m.blocks[1].segment = 1;
+      m.blocks[1].indices = {static_cast<std::uint32_t>(3 + round)};
+      m.blocks[1].values = {30.0F};
+      std::vector<std::uint8_t> bytes;
+      encode(m, layout, CodecOptions{}, bytes);
+      REQUIRE(state.push(0, id++, bytes).verdict == PushVerdict::applied);
+    }
+    const FetchAnswer delta = state.fetch(0, 1);  // the worker holds version 1
+    REQUIRE(delta.delta_base == 1);
+    CHECK(delta.parameters == nullptr);
+    CHECK(delta.delta_indices.size() == 4 * 6);  // rounds 2 and 3: 3 + 1 entries each, 50 and 99 shared
+    const auto [version, now] = state.observe();
+    CHECK(version == 3);
+    std::vector<float> at_one = now;
+    // Version 1 differs from now only at the delta's entries: overwrite them with garbage, then apply.
+    for (std::size_t k = 0; k < delta.delta_indices.size() / 4; ++k) {
+      std::uint32_t index = 0;
+      std::memcpy(&index, delta.delta_indices.data() + 4 * k, 4);
+      at_one[index] = -99.0F;
+    }
+    apply_delta(delta, at_one);
+    CHECK(at_one == now);
+    // Everything changed since version 0 for a worker that holds nothing: dense.
+    CHECK(state.fetch(0, 0).parameters != nullptr);
+  }
+  // Malformed deltas are refused.
+  FetchAnswer bad;
+  bad.delta_indices = std::string(4, '\xFF');
+  bad.delta_values = std::string(4, '\0');
+  std::vector<float> params(4, 0.0F);
+  CHECK_THROWS_AS(apply_delta(bad, params), Error);
+  bad.delta_values.resize(3);
+  CHECK_THROWS_AS(apply_delta(bad, params), Error);
+}
+
 namespace {
 
 // A server on a free loopback port (plain TCP: what is checked here is independent of TLS).
@@ -278,6 +336,11 @@ TEST_CASE("client: join, fetch and push through ServerClient, retries of a push 
   const FetchAnswer second = client.fetch(1, unchanged);
   CHECK(second.version == 1);
   CHECK(second.parameters == nullptr);  // the worker already holds version 1
+  CHECK(second.delta_base == 0);
+  CHECK(client.push(2, push_bytes(server.layout, 1, 1, 0.25F)).verdict == PushVerdict::applied);
+  const FetchAnswer third = client.fetch(1, unchanged);  // two entries changed: a delta
+  CHECK(third.delta_base == 1);
+  CHECK(unchanged == server.state.observe().second);
 
   options.token = "wrong-token-000000";
   ServerClient impostor(options);

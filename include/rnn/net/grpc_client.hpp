@@ -37,8 +37,9 @@ struct JoinAnswer {
 
 struct ClientCounters {
   std::uint64_t calls = 0;
-  std::uint64_t retries = 0;     // attempts after a failure that may pass
-  std::uint64_t push_bytes = 0;  // encoded bytes of first attempts
+  std::uint64_t retries = 0;      // attempts after a failure that may pass
+  std::uint64_t push_bytes = 0;   // encoded bytes of first attempts
+  std::uint64_t fetch_bytes = 0;  // parameter bytes received (dense or delta)
 };
 
 class ServerClient {
@@ -51,7 +52,8 @@ class ServerClient {
   ServerClient& operator=(ServerClient&&) = delete;
 
   JoinAnswer join();
-  // The parameters if the server has moved past `have_version` (else `parameters` stays as it was).
+  // Brings `parameters` (at `have_version`) to the server's version: replaced whole, or updated by
+  // a delta, or left as they are when nothing changed.
   FetchAnswer fetch(std::uint64_t have_version, std::vector<float>& parameters);
   PushAnswer push(std::uint64_t push_id, std::span<const std::uint8_t> encoded);
   void leave();

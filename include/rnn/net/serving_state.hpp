@@ -8,6 +8,8 @@
 //                      worker is in the checkpoint, so this holds across a server restart.
 //   sender check       the worker id inside the encoded push must be the authenticated caller's.
 //   end of run         once the version reaches max_updates no push is applied; replies say done.
+//   delta fetches      a worker that holds version v gets only the entries changed since v when
+//                      that is smaller (each parameter remembers the version that last changed it).
 //   accounting         every received push is counted once, under exactly one outcome:
 //                      received = applied + rejected (by cause) + after_end; retried copies are
 //                      counted as duplicates, not as pushes. Per worker: pushes, bytes, joins.
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "rnn/compress/message.hpp"
 #include "rnn/server/parameter_server.hpp"
 
 namespace rnn::net {
@@ -37,11 +40,24 @@ struct PushAnswer {
   bool done = false;
 };
 
+// A fetch's answer: nothing (the worker is up to date), the dense parameters, or a delta: the
+// entries that changed since the worker's version, as u32 flat indices and f32 values, sent when
+// that is smaller than the dense vector (8 bytes per changed entry against 4 per parameter).
 struct FetchAnswer {
   std::uint64_t version = 0;
-  std::shared_ptr<const std::string> parameters;  // little-endian f32; null when unchanged
+  std::shared_ptr<const std::string> parameters;  // little-endian f32; null when unchanged or a delta
+  std::string delta_indices;                      // little-endian u32, increasing
+  std::string delta_values;                       // little-endian f32, one per index
+  std::uint64_t delta_base = 0;                   // the version the delta applies to (0: no delta)
   bool done = false;
+  [[nodiscard]] std::size_t bytes() const {
+    return (parameters ? parameters->size() : 0) + delta_indices.size() + delta_values.size();
+  }
 };
+
+// Applies a delta answer to parameters at answer.delta_base. Throws rnn::Error on indices out of
+// range or not increasing, or sizes that do not match.
+void apply_delta(const FetchAnswer& answer, std::span<float> parameters);
 
 struct WorkerStats {
   std::uint64_t joins = 0;
@@ -110,7 +126,10 @@ class ServingState {
   bool finished_ = false;
   ServingCounters counters_;
   std::map<std::uint32_t, WorkerStats> workers_;
-  std::shared_ptr<const std::string> cached_;  // the serialised parameters at cached_version_
+  void note_changes(std::span<const std::uint8_t> bytes);  // with mutex_ held, after an applied push
+  std::vector<std::uint64_t> changed_at_;                  // per parameter: the version that last changed it
+  Message decoded_;                                        // note_changes' buffer
+  std::shared_ptr<const std::string> cached_;              // the serialised parameters at cached_version_
   std::uint64_t cached_version_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
