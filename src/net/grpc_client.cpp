@@ -115,7 +115,9 @@ PushAnswer ServerClient::push(std::uint64_t push_id, std::span<const std::uint8_
   request.set_encoded(encoded.data(), encoded.size());
   counters_.push_bytes += encoded.size();
   v1::PushReply reply;
+  const auto start = std::chrono::steady_clock::now();
   impl_->run("push", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Push(&c, request, &reply); });
+  counters_.push_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   PushAnswer answer;
   answer.verdict = reply.outcome() == v1::PushReply::APPLIED     ? PushVerdict::applied
                    : reply.outcome() == v1::PushReply::DUPLICATE ? PushVerdict::duplicate

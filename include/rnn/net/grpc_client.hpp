@@ -40,6 +40,7 @@ struct ClientCounters {
   std::uint64_t retries = 0;      // attempts after a failure that may pass
   std::uint64_t push_bytes = 0;   // encoded bytes of first attempts
   std::uint64_t fetch_bytes = 0;  // parameter bytes received (dense or delta)
+  double push_seconds = 0.0;      // wall time inside push calls, from the first attempt to the reply
 };
 
 class ServerClient {
