@@ -60,6 +60,7 @@ struct Cli {
   std::string checkpoint;
   std::string resume;
   double linger = 10.0;
+  double silent_after = 30.0;
   std::size_t max_message = 0;
   rnn::app::AsyncCli async;
 };
@@ -130,6 +131,12 @@ void add_options(CLI::App& app, Cli& c) {
                  "Largest request accepted, in bytes [twice a dense push of the model, at least 1 MiB]")
       ->group(net)
       ->check(rnn::cli::WholeNumber(1024, 1U << 30U));
+  app.add_option("--silent-after", c.silent_after,
+                 "A worker not heard from (call, push or heartbeat) for this many seconds counts as silent in the "
+                 "metrics (workers_silent), not active")
+      ->group(net)
+      ->check(FiniteRange(0.001, 86400.0))
+      ->capture_default_str();
   app.add_option("--linger", c.linger, "Seconds to keep answering after the run ends, so workers learn it is over")
       ->group(net)
       ->check(FiniteRange(0.0, 3600.0))
@@ -176,6 +183,7 @@ struct Moment {
   rnn::net::ServingCounters counters;
   rnn::ServerCounters server;
   std::map<std::uint32_t, rnn::net::WorkerStats> workers;
+  double elapsed = 0.0;  // the clock of WorkerStats::last_seen_seconds
 };
 
 Moment take_moment(const rnn::net::ServingState& state) {
@@ -184,15 +192,20 @@ Moment take_moment(const rnn::net::ServingState& state) {
   m.counters = state.counters();
   m.server = state.server_counters();
   m.workers = state.worker_stats();
+  m.elapsed = state.elapsed_seconds();
   return m;
 }
 
-rnn::MetricsRecord server_record(const Moment& m, const rnn::Evaluation& e, double wall) {
+rnn::MetricsRecord server_record(const Moment& m, const rnn::Evaluation& e, double wall, double silent_after) {
   const rnn::net::ServingCounters& c = m.counters;
   const auto by = [&](rnn::PushOutcome o) { return m.server.pushes[static_cast<std::size_t>(o)]; };
   const auto& workers = m.workers;
   std::uint64_t active = 0;
-  for (const auto& [id, w] : workers) active += w.left ? 0 : 1;
+  std::uint64_t silent = 0;
+  for (const auto& [id, w] : workers) {
+    if (w.left) continue;
+    (m.elapsed - w.last_seen_seconds > silent_after ? silent : active) += 1;
+  }
   rnn::MetricsRecord r;
   r.add("updates", m.version)
       .add("wall_seconds", wall)
@@ -213,16 +226,19 @@ rnn::MetricsRecord server_record(const Moment& m, const rnn::Evaluation& e, doub
       .add("calls_unauthenticated", c.unauthenticated)
       .add("calls_revoked", c.revoked)
       .add("workers_seen", workers.size())
-      .add("workers_active", active);
+      .add("workers_active", active)
+      .add("workers_silent", silent);
   return r;
 }
 
 void write_worker_stats(const std::filesystem::path& path, const rnn::net::ServingState& state) {
   std::string csv =
-      "worker,joins,fetches,pushes,applied,duplicates,push_bytes,fetch_bytes,last_push_id,last_seen_seconds,left\n";
+      "worker,joins,fetches,pushes,applied,duplicates,push_bytes,fetch_bytes,last_push_id,heartbeats,last_seen_seconds,"
+      "left\n";
   for (const auto& [id, w] : state.worker_stats())
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.3f},{}\n", id, w.joins, w.fetches, w.pushes, w.applied,
-                       w.duplicates, w.push_bytes, w.fetch_bytes, w.last_push_id, w.last_seen_seconds, w.left ? 1 : 0);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.3f},{}\n", id, w.joins, w.fetches, w.pushes, w.applied,
+                       w.duplicates, w.push_bytes, w.fetch_bytes, w.last_push_id, w.heartbeats, w.last_seen_seconds,
+                       w.left ? 1 : 0);
   rnn::write_file_atomically(path, csv);
 }
 
@@ -356,7 +372,7 @@ int run(const Cli& c, const CLI::App& app) {
         version, 100.0 * e.accuracy, e.loss, static_cast<double>(counters.ingress_bytes) / 1e6, counters.applied,
         counters.rejected, counters.duplicates, wall);
     std::fflush(stdout);
-    if (metrics) metrics->write(server_record(moment, e, wall));
+    if (metrics) metrics->write(server_record(moment, e, wall, c.silent_after));
     if (!c.checkpoint.empty()) {
       std::vector<std::uint8_t> payload;
       state.save_state(payload);

@@ -41,6 +41,8 @@ struct Cli {
   double give_up = 120.0;
   double deadline = 30.0;
   std::uint64_t max_rounds = 0;
+  std::string rpc = "stream";
+  double heartbeat = 5.0;
 };
 
 std::atomic<bool> stop_requested{false};
@@ -78,6 +80,7 @@ int run(const Cli& c, const CLI::App& app) {
   options.token = read_token(c.token_file);
   options.deadline = std::chrono::milliseconds(static_cast<std::int64_t>(c.deadline * 1000.0));
   options.give_up_seconds = c.give_up;
+  options.heartbeat_seconds = c.heartbeat;
   rnn::net::ServerClient client(options);
 
   const rnn::net::JoinAnswer joined = client.join();
@@ -115,26 +118,7 @@ int run(const Cli& c, const CLI::App& app) {
   std::string last_reason;
   bool done = false;
   std::string ending = "the server ended the run";
-  while (!done) {
-    if (stop_requested) {
-      ending = "stopped by a signal";
-      break;
-    }
-    if (c.max_rounds > 0 && worker->rounds() >= c.max_rounds) {
-      ending = fmt::format("{} rounds done (--max-rounds)", c.max_rounds);
-      break;
-    }
-    const rnn::net::FetchAnswer fetched = client.fetch(have, params);
-    if (fetched.done) break;
-    if (have == 0 && !fetched.parameters) throw rnn::Error("the server sent no parameters for a first fetch");
-    have = fetched.version;
-    const rnn::RoundResult round =
-        worker->compute_round(*model, params, have, data.train, config.batch, config.shaping, scratch);
-    if (!round.finite) {
-      ++not_finite;  // nothing to send: the emulator would call the run diverged
-      continue;
-    }
-    const rnn::net::PushAnswer answer = client.push(push_id++, worker->push());
+  const auto account = [&](const rnn::net::PushAnswer& answer) {
     ++sent;
     switch (answer.verdict) {
       case rnn::net::PushVerdict::applied: ++applied; break;
@@ -144,7 +128,48 @@ int run(const Cli& c, const CLI::App& app) {
         last_reason = answer.reason;
         break;
     }
-    done = answer.done;
+    done = done || answer.done;
+  };
+  const bool streaming = c.rpc == "stream";
+  std::span<const std::uint8_t> pending;  // streaming: the push that goes with the next round trip
+  bool have_pending = false;
+  while (!done) {
+    const bool stopping = stop_requested.load();
+    const bool enough = c.max_rounds > 0 && worker->rounds() >= c.max_rounds;
+    if (stopping) ending = "stopped by a signal";
+    if (enough) ending = fmt::format("{} rounds done (--max-rounds)", c.max_rounds);
+    rnn::net::FetchAnswer fetched;
+    if (streaming) {
+      const rnn::net::OutgoingPush push{push_id, pending};
+      const bool last = stopping || enough;
+      if (last && !have_pending) break;
+      const rnn::net::RoundAnswer answer = client.round(have_pending ? &push : nullptr, have, params, last);
+      if (have_pending) {
+        ++push_id;
+        have_pending = false;
+        account(*answer.push);
+      }
+      if (last || done) break;
+      fetched = answer.fetch;
+    } else {
+      if (stopping || enough) break;
+      fetched = client.fetch(have, params);
+    }
+    if (fetched.done) break;
+    if (have == 0 && !fetched.parameters) throw rnn::Error("the server sent no parameters for a first fetch");
+    have = fetched.version;
+    const rnn::RoundResult round =
+        worker->compute_round(*model, params, have, data.train, config.batch, config.shaping, scratch);
+    if (!round.finite) {
+      ++not_finite;  // nothing to send: the emulator would call the run diverged
+      continue;
+    }
+    if (streaming) {
+      pending = worker->push();  // valid until the next compute_round
+      have_pending = true;
+    } else {
+      account(client.push(push_id++, worker->push()));
+    }
   }
   try {
     client.leave();
@@ -154,9 +179,9 @@ int run(const Cli& c, const CLI::App& app) {
   const rnn::net::ClientCounters& k = client.counters();
   fmt::print(
       "summary: rnnl-worker {}: sent {} applied {} rejected {} duplicate {} not_finite {} retries {} "
-      "push_bytes {} fetch_bytes {} push_seconds {:.3f} ({}){}\n",
+      "push_bytes {} fetch_bytes {} push_seconds {:.3f} heartbeats {} ({}){}\n",
       c.worker, sent, applied, rejected, duplicates, not_finite, k.retries, k.push_bytes, k.fetch_bytes, k.push_seconds,
-      ending, last_reason.empty() ? "" : "; last rejection: " + last_reason);
+      k.heartbeats, ending, last_reason.empty() ? "" : "; last rejection: " + last_reason);
   return stop_requested ? 130 : 0;
 }
 
@@ -197,6 +222,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-rounds", c.max_rounds, "Leave after this many rounds (0: when the server ends the run)")
       ->check(WholeNumber(0, std::numeric_limits<std::uint64_t>::max()));
+  app.add_option("--rpc", c.rpc,
+                 "stream: each round's push and the next parameters in one round trip on one stream, with "
+                 "heartbeats between rounds; calls: a Fetch call and a Push call per round")
+      ->check(CLI::IsMember({"stream", "calls"}))
+      ->capture_default_str();
+  app.add_option("--heartbeat", c.heartbeat, "Seconds of silence on the stream before a heartbeat (0: none)")
+      ->check(FiniteRange(0.0, 3600.0))
+      ->capture_default_str();
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("rnnl-worker: error: {} (see --help)\n", e.what());
   });

@@ -1,7 +1,10 @@
 #include "rnn/net/grpc_client.hpp"
 
+#include <atomic>
 #include <bit>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -29,6 +32,30 @@ struct ServerClient::Impl {
     stub = v1::ParameterServer::NewStub(channel);
   }
 
+  void add_credentials(grpc::ClientContext& context) const {
+    context.AddMetadata(worker_header, std::to_string(options.worker));
+    context.AddMetadata(token_header, "Bearer " + options.token);
+  }
+
+  // After a failed attempt begun at `start`: sleeps the backoff and returns if the failure may pass
+  // and time is left, else throws.
+  void after_failure(const char* what, const grpc::Status& status, std::chrono::steady_clock::time_point start,
+                     std::chrono::milliseconds& backoff, ClientCounters& counters) {
+    const auto code = status.error_code();
+    const bool may_pass = code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+                          code == grpc::StatusCode::ABORTED || code == grpc::StatusCode::INTERNAL ||
+                          code == grpc::StatusCode::UNKNOWN || code == grpc::StatusCode::CANCELLED;
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!may_pass || waited >= options.give_up_seconds)
+      throw Error(fmt::format("{} to {} failed{}: {} (gRPC code {})", what, options.server,
+                              may_pass ? fmt::format(" for {:.0f} s", waited) : "", status.error_message(),
+                              static_cast<int>(code)));
+    ++counters.retries;
+    std::uniform_real_distribution<double> spread(0.75, 1.25);
+    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(backoff * spread(jitter)));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+
   // Runs `call` (which fills a fresh context) until it succeeds, fails for good, or time is up.
   template <typename Call>
   void run(const char* what, ClientCounters& counters, Call&& call) {
@@ -36,55 +63,129 @@ struct ServerClient::Impl {
     auto backoff = std::chrono::milliseconds(100);
     for (;;) {
       grpc::ClientContext context;
-      context.AddMetadata(worker_header, std::to_string(options.worker));
-      context.AddMetadata(token_header, "Bearer " + options.token);
+      add_credentials(context);
       context.set_deadline(std::chrono::system_clock::now() + options.deadline);
       ++counters.calls;
       const grpc::Status status = call(context);
       if (status.ok()) return;
-      const auto code = status.error_code();
-      const bool may_pass = code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-                            code == grpc::StatusCode::ABORTED || code == grpc::StatusCode::INTERNAL ||
-                            code == grpc::StatusCode::UNKNOWN;
-      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (!may_pass || waited >= options.give_up_seconds)
-        throw Error(fmt::format("{} to {} failed{}: {} (gRPC code {})", what, options.server,
-                                may_pass ? fmt::format(" for {:.0f} s", waited) : "", status.error_message(),
-                                static_cast<int>(code)));
-      ++counters.retries;
-      std::uniform_real_distribution<double> spread(0.75, 1.25);
-      std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(backoff * spread(jitter)));
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      after_failure(what, status, start, backoff, counters);
     }
+  }
+
+  // One request and its reply on the stream, reopening it after failures that may pass.
+  void round_trip(const v1::RoundRequest& request, v1::RoundReply& reply, ClientCounters& counters) {
+    const auto start = std::chrono::steady_clock::now();
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      ++counters.calls;
+      Stream* current = nullptr;
+      {
+        std::lock_guard lock(mutex);
+        if (!stream) open_stream();
+        current = stream.get();
+        pending_since = std::chrono::steady_clock::now();  // the watchdog may cancel a write that hangs, too
+        watchdog_fired = false;
+      }
+      bool sent = false;
+      {
+        std::lock_guard writing(write_mutex);
+        sent = current->Write(request);
+      }
+      {
+        std::lock_guard lock(mutex);
+        last_write = std::chrono::steady_clock::now();
+      }
+      const bool answered = sent && current->Read(&reply);
+      grpc::Status status;
+      {
+        std::lock_guard lock(mutex);
+        pending_since.reset();
+        if (answered) return;
+        status = close_stream(false);
+      }
+      if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server closed the stream");
+      if (watchdog_fired.exchange(false))
+        status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no reply within the deadline");
+      after_failure("round", status, start, backoff, counters);
+    }
+  }
+
+  void open_stream() {  // with mutex held
+    stream_context = std::make_unique<grpc::ClientContext>();
+    add_credentials(*stream_context);
+    stream = stub->Rounds(stream_context.get());
+    last_write = std::chrono::steady_clock::now();
+    if (options.heartbeat_seconds > 0 && !heart.joinable()) heart = std::thread([this] { beat(); });
+  }
+
+  // With mutex held. After a failed read or write the call is over and Finish returns its status
+  // (the server's refusal, say); `cancel` ends a call still open, so that Finish cannot block.
+  grpc::Status close_stream(bool cancel) {
+    if (!stream) return grpc::Status::OK;
+    if (cancel) stream_context->TryCancel();
+    grpc::Status status = stream->Finish();
+    stream.reset();
+    stream_context.reset();
+    return status;
+  }
+
+  // The heartbeat and watchdog thread.
+  void beat() {
+    const auto interval = std::chrono::duration<double>(options.heartbeat_seconds);
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      wake.wait_for(lock, std::min(std::chrono::duration<double>(0.1), interval / 4));
+      if (stopping || !stream) continue;
+      const auto now = std::chrono::steady_clock::now();
+      if (pending_since) {
+        if (now - *pending_since > options.deadline && !watchdog_fired.exchange(true)) stream_context->TryCancel();
+      } else if (now - last_write >= interval) {
+        v1::RoundRequest request;
+        request.set_worker(options.worker);
+        request.set_heartbeat(true);
+        std::unique_lock writing(write_mutex, std::try_to_lock);
+        if (!writing.owns_lock()) continue;  // a round is being written: the stream is not idle
+        last_write = now;
+        // A failed write leaves the stream broken: the next round finds out and reopens it.
+        if (stream->Write(request)) ++heartbeats;
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+      close_stream(true);  // no round is pending: nothing is lost
+    }
+    wake.notify_all();
+    if (heart.joinable()) heart.join();
   }
 
   ClientOptions options;
   std::mt19937_64 jitter;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::ParameterServer::Stub> stub;
+
+  using Stream = grpc::ClientReaderWriter<v1::RoundRequest, v1::RoundReply>;
+  std::mutex mutex;        // the stream's replacement and the fields below
+  std::mutex write_mutex;  // one write at a time on the stream (a read may run beside it)
+  std::condition_variable wake;
+  std::unique_ptr<grpc::ClientContext> stream_context;
+  std::unique_ptr<Stream> stream;
+  std::chrono::steady_clock::time_point last_write;
+  std::optional<std::chrono::steady_clock::time_point> pending_since;  // a round awaiting its reply
+  std::atomic<bool> watchdog_fired{false};
+  std::atomic<std::uint64_t> heartbeats{0};
+  bool stopping = false;
+  std::thread heart;
 };
 
-ServerClient::ServerClient(const ClientOptions& options) : impl_(std::make_unique<Impl>(options)) {}
-ServerClient::~ServerClient() = default;
+namespace {
 
-JoinAnswer ServerClient::join() {
-  v1::JoinRequest request;
-  request.set_worker(impl_->options.worker);
-  v1::JoinReply reply;
-  impl_->run("join", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Join(&c, request, &reply); });
-  JoinAnswer answer;
-  answer.config = from_proto(reply.config());
-  answer.version = reply.version();
-  answer.next_push_id = reply.next_push_id();
-  return answer;
-}
-
-FetchAnswer ServerClient::fetch(std::uint64_t have_version, std::vector<float>& parameters) {
-  v1::FetchRequest request;
-  request.set_worker(impl_->options.worker);
-  request.set_have_version(have_version);
-  v1::Snapshot reply;
-  impl_->run("fetch", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Fetch(&c, request, &reply); });
+// Brings `parameters` at `have_version` to the snapshot's version; the answer as fetch() returns it.
+FetchAnswer absorb(const v1::Snapshot& reply, std::uint64_t have_version, std::vector<float>& parameters,
+                   ClientCounters& counters) {
   FetchAnswer answer;
   answer.version = reply.version();
   answer.done = reply.done();
@@ -104,8 +205,54 @@ FetchAnswer ServerClient::fetch(std::uint64_t have_version, std::vector<float>& 
     answer.delta_values = reply.delta_values();
     apply_delta(answer, parameters);
   }
-  counters_.fetch_bytes += bytes.size() + reply.delta_indices().size() + reply.delta_values().size();
+  counters.fetch_bytes += bytes.size() + reply.delta_indices().size() + reply.delta_values().size();
   return answer;
+}
+
+PushAnswer from_reply(const v1::PushReply& reply) {
+  PushAnswer answer;
+  answer.verdict = reply.outcome() == v1::PushReply::APPLIED     ? PushVerdict::applied
+                   : reply.outcome() == v1::PushReply::DUPLICATE ? PushVerdict::duplicate
+                                                                 : PushVerdict::rejected;
+  answer.version = reply.version();
+  answer.delay = reply.delay();
+  answer.reason = reply.reason();
+  answer.done = reply.done();
+  return answer;
+}
+
+}  // namespace
+
+ServerClient::ServerClient(const ClientOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+ServerClient::~ServerClient() {
+  impl_->stop();
+}
+
+ClientCounters ServerClient::counters() const {
+  ClientCounters copy = counters_;
+  copy.heartbeats = impl_->heartbeats.load();
+  return copy;
+}
+
+JoinAnswer ServerClient::join() {
+  v1::JoinRequest request;
+  request.set_worker(impl_->options.worker);
+  v1::JoinReply reply;
+  impl_->run("join", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Join(&c, request, &reply); });
+  JoinAnswer answer;
+  answer.config = from_proto(reply.config());
+  answer.version = reply.version();
+  answer.next_push_id = reply.next_push_id();
+  return answer;
+}
+
+FetchAnswer ServerClient::fetch(std::uint64_t have_version, std::vector<float>& parameters) {
+  v1::FetchRequest request;
+  request.set_worker(impl_->options.worker);
+  request.set_have_version(have_version);
+  v1::Snapshot reply;
+  impl_->run("fetch", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Fetch(&c, request, &reply); });
+  return absorb(reply, have_version, parameters, counters_);
 }
 
 PushAnswer ServerClient::push(std::uint64_t push_id, std::span<const std::uint8_t> encoded) {
@@ -118,18 +265,42 @@ PushAnswer ServerClient::push(std::uint64_t push_id, std::span<const std::uint8_
   const auto start = std::chrono::steady_clock::now();
   impl_->run("push", counters_, [&](grpc::ClientContext& c) { return impl_->stub->Push(&c, request, &reply); });
   counters_.push_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PushAnswer answer;
-  answer.verdict = reply.outcome() == v1::PushReply::APPLIED     ? PushVerdict::applied
-                   : reply.outcome() == v1::PushReply::DUPLICATE ? PushVerdict::duplicate
-                                                                 : PushVerdict::rejected;
-  answer.version = reply.version();
-  answer.delay = reply.delay();
-  answer.reason = reply.reason();
-  answer.done = reply.done();
+  return from_reply(reply);
+}
+
+RoundAnswer ServerClient::round(const OutgoingPush* push, std::uint64_t have_version, std::vector<float>& parameters,
+                                bool last) {
+  v1::RoundRequest request;
+  request.set_worker(impl_->options.worker);
+  request.set_have_version(have_version);
+  request.set_last(last);
+  if (push != nullptr) {
+    v1::PushRequest& p = *request.mutable_push();
+    p.set_worker(impl_->options.worker);
+    p.set_push_id(push->id);
+    p.set_encoded(push->encoded.data(), push->encoded.size());
+    counters_.push_bytes += push->encoded.size();
+  }
+  v1::RoundReply reply;
+  const auto start = std::chrono::steady_clock::now();
+  impl_->round_trip(request, reply, counters_);
+  RoundAnswer answer;
+  if (push != nullptr) {
+    counters_.push_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!reply.has_push()) throw Error("the server answered a round without the outcome of its push");
+    answer.push = from_reply(reply.push());
+  }
+  if (reply.has_snapshot()) {
+    answer.fetch = absorb(reply.snapshot(), have_version, parameters, counters_);
+  } else {
+    answer.fetch.version = have_version;
+    answer.fetch.done = answer.push && answer.push->done;
+  }
   return answer;
 }
 
 void ServerClient::leave() {
+  impl_->stop();
   v1::LeaveRequest request;
   request.set_worker(impl_->options.worker);
   v1::LeaveReply reply;

@@ -35,31 +35,40 @@ class Service final : public v1::ParameterServer::Service {
 
   grpc::Status Fetch(grpc::ServerContext* context, const v1::FetchRequest* request, v1::Snapshot* reply) override {
     if (auto refused = authenticate(*context, request->worker())) return *refused;
-    const FetchAnswer answer = state_.fetch(request->worker(), request->have_version());
-    reply->set_version(answer.version);
-    reply->set_done(answer.done);
-    if (answer.parameters) reply->set_parameters(*answer.parameters);
-    if (answer.delta_base != 0) {
-      reply->set_delta_base(answer.delta_base);
-      reply->set_delta_indices(answer.delta_indices);
-      reply->set_delta_values(answer.delta_values);
-    }
+    fill(state_.fetch(request->worker(), request->have_version()), *reply);
     return grpc::Status::OK;
   }
 
   grpc::Status Push(grpc::ServerContext* context, const v1::PushRequest* request, v1::PushReply* reply) override {
     if (auto refused = authenticate(*context, request->worker())) return *refused;
-    const std::string& encoded = request->encoded();
-    const PushAnswer answer = state_.push(
-        request->worker(), request->push_id(),
-        std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));  // NOLINT: bytes field
-    reply->set_outcome(answer.verdict == PushVerdict::applied     ? v1::PushReply::APPLIED
-                       : answer.verdict == PushVerdict::duplicate ? v1::PushReply::DUPLICATE
-                                                                  : v1::PushReply::REJECTED);
-    reply->set_version(answer.version);
-    reply->set_delay(answer.delay);
-    reply->set_reason(answer.reason);
-    reply->set_done(answer.done);
+    apply(*request, *reply);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Rounds(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<v1::RoundReply, v1::RoundRequest>* stream) override {
+    v1::RoundRequest request;
+    v1::RoundReply reply;
+    while (stream->Read(&request)) {
+      const std::uint32_t worker = request.worker();
+      if (auto refused = authenticate(*context, worker)) return *refused;
+      if (request.has_push() && request.push().worker() != worker) {
+        state_.note_refused(ServingState::Refusal::unauthenticated);
+        return {grpc::StatusCode::PERMISSION_DENIED, "a round's push must name the round's worker"};
+      }
+      if (request.heartbeat()) {
+        state_.heartbeat(worker);
+        continue;
+      }
+      reply.Clear();
+      bool done = false;
+      if (request.has_push()) {
+        apply(request.push(), *reply.mutable_push());
+        done = reply.push().done();
+      }
+      if (!request.last() && !done) fill(state_.fetch(worker, request.have_version()), *reply.mutable_snapshot());
+      if (!stream->Write(reply)) break;  // the worker went away; its next stream starts afresh
+    }
     return grpc::Status::OK;
   }
 
@@ -71,6 +80,31 @@ class Service final : public v1::ParameterServer::Service {
   }
 
  private:
+  static void fill(const FetchAnswer& answer, v1::Snapshot& reply) {
+    reply.set_version(answer.version);
+    reply.set_done(answer.done);
+    if (answer.parameters) reply.set_parameters(*answer.parameters);
+    if (answer.delta_base != 0) {
+      reply.set_delta_base(answer.delta_base);
+      reply.set_delta_indices(answer.delta_indices);
+      reply.set_delta_values(answer.delta_values);
+    }
+  }
+
+  void apply(const v1::PushRequest& request, v1::PushReply& reply) {
+    const std::string& encoded = request.encoded();
+    const PushAnswer answer = state_.push(
+        request.worker(), request.push_id(),
+        std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));  // NOLINT: bytes field
+    reply.set_outcome(answer.verdict == PushVerdict::applied     ? v1::PushReply::APPLIED
+                      : answer.verdict == PushVerdict::duplicate ? v1::PushReply::DUPLICATE
+                                                                 : v1::PushReply::REJECTED);
+    reply.set_version(answer.version);
+    reply.set_delay(answer.delay);
+    reply.set_reason(answer.reason);
+    reply.set_done(answer.done);
+  }
+
   // The refusal, or nothing when the caller is the worker its request names, with its token.
   std::optional<grpc::Status> authenticate(const grpc::ServerContext& context, std::uint32_t worker) {
     const std::string_view id_text = metadata(context, worker_header);

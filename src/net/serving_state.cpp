@@ -55,8 +55,17 @@ void apply_delta(const FetchAnswer& answer, std::span<float> parameters) {
 
 WorkerStats& ServingState::stats(std::uint32_t worker) {
   WorkerStats& s = workers_[worker];
-  s.last_seen_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  s.last_seen_seconds = elapsed_seconds();
   return s;
+}
+
+double ServingState::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+void ServingState::heartbeat(std::uint32_t worker) {
+  std::lock_guard lock(mutex_);
+  ++stats(worker).heartbeats;
 }
 
 std::uint64_t ServingState::join(std::uint32_t worker) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rnnl-ps and rnnl-worker as processes on loopback: a TLS run with every push accounted for,
 # mutual TLS, certificates and tokens that must be refused, a load test with 50 worker processes,
-# and a fault test that SIGKILLs the server and a worker mid-run and restarts them.
+# a fault test that SIGKILLs the server and a worker mid-run and restarts them, and a killed worker
+# counted silent.
 set -u
 ps_exe=$1
 worker_exe=$2
@@ -165,6 +166,25 @@ retries=$(sum_field "$work"/f[012].log retries)
 grep -q "2000 applied" "$work/fault2.log" || fail "the server's applied count is not its update count"
 # The killed worker's successor continued after the last push id the restored server had seen.
 grep -q "0 duplicates" "$work/fault2.log" || { fail "pushes were taken as copies after the restart"; tail -1 "$work/fault2.log"; }
+
+# 7. Silence: a worker killed without leaving counts as silent once --silent-after has passed; one that
+# left counts as neither; both RPC styles take part.
+start_ps silence "${tls[@]}" --model mlp --workers 3 --max-updates 100000 --eval-every 100 --silent-after 0.5 \
+  --linger 0 --out "$work/silence.jsonl" --worker-stats "$work/silence.csv"
+(exec "$worker_exe" --server "localhost:$port" --worker 1 --token-file "$c/worker1.token" --data-dir "$work/data" \
+  --ca "$c/ca.pem" >"$work/s1.log" 2>&1) &
+victim=$!
+for _ in $(seq 100); do grep -q joined "$work/s1.log" && break; sleep 0.1; done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+sleep 1
+worker 2 --ca "$c/ca.pem" --rpc calls --max-rounds 100 >"$work/s2.log" 2>&1 || fail "a worker using calls failed"
+worker 0 --ca "$c/ca.pem" --max-rounds 300 >"$work/s0.log" 2>&1 || fail "a streaming worker failed"
+kill -TERM "$ps_pid"
+wait "$ps_pid" 2>/dev/null
+grep -q '"workers_active":1,"workers_silent":1' "$work/silence.jsonl" ||
+  { fail "the killed worker is not counted silent"; tail -1 "$work/silence.jsonl"; }
+grep -q "^2,1,100,100,100,0," "$work/silence.csv" || { fail "worker 2's calls not in the statistics"; cat "$work/silence.csv"; }
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures network command-line check(s) failed"

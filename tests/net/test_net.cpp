@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "parameter_server.grpc.pb.h"
@@ -352,6 +354,95 @@ TEST_CASE("client: join, fetch and push through ServerClient, retries of a push 
   ServerClient nobody(options);
   CHECK_THROWS_WITH_AS(nobody.join(), doctest::Contains("127.0.0.1:1"), Error);
   CHECK(nobody.counters().retries > 0);
+}
+
+TEST_CASE("client: rounds on one stream carry a push and the next parameters; heartbeats; revocation mid-stream") {
+  LiveServer server;
+  ClientOptions options;
+  options.server = server.address;
+  options.credentials = channel_credentials({}, true);
+  options.worker = 1;
+  options.token = "token-of-worker-1111";
+  options.give_up_seconds = 5;
+  options.heartbeat_seconds = 0.05;
+  ServerClient client(options);
+  std::vector<float> params(server.layout.size(), -1.0F);
+  const RoundAnswer first = client.round(nullptr, 0, params);
+  CHECK_FALSE(first.push.has_value());
+  CHECK(first.fetch.parameters != nullptr);
+  CHECK(params == server.state.observe().second);
+
+  const auto bytes = push_bytes(server.layout, 1, 0);
+  const OutgoingPush push{1, bytes};
+  const RoundAnswer second = client.round(&push, 0, params);
+  REQUIRE(second.push.has_value());
+  CHECK(second.push->verdict == PushVerdict::applied);
+  CHECK(second.fetch.version == 1);
+  CHECK(second.fetch.delta_base == 0);  // version 0 means "holds nothing": dense
+  CHECK(params == server.state.observe().second);
+  const RoundAnswer again = client.round(&push, 1, params);  // a resent round: nothing applied twice
+  REQUIRE(again.push.has_value());
+  CHECK(again.push->verdict == PushVerdict::duplicate);
+  CHECK(server.state.version() == 1);
+
+  // Idle between rounds: heartbeats keep the worker seen.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(server.state.worker_stats().at(1).heartbeats >= 3);
+  CHECK(client.counters().heartbeats == server.state.worker_stats().at(1).heartbeats);
+
+  // The last push wants no parameters back.
+  const auto last_bytes = push_bytes(server.layout, 1, 1, 0.25F);
+  const OutgoingPush last{2, last_bytes};
+  const RoundAnswer final_round = client.round(&last, 1, params, true);
+  CHECK(final_round.push->verdict == PushVerdict::applied);
+  CHECK(final_round.fetch.version == 1);  // unchanged: no snapshot came
+  CHECK(client.counters().calls == 4);
+
+  // Revoked while its stream is open: the next message is refused, not retried, and counted.
+  std::ofstream(server.tokens_file) << "0 token-of-worker-0000\n1 token-of-worker-1111 revoked\n";
+  server.tokens->reload();
+  CHECK_THROWS_WITH_AS(client.round(nullptr, 2, params), doctest::Contains("revoked"), Error);
+  CHECK(server.state.counters().revoked == 1);
+  CHECK(server.state.version() == 2);
+}
+
+namespace {
+
+// Reads a stream's requests and never answers: a server that hangs.
+class SilentService final : public v1::ParameterServer::Service {
+  grpc::Status Rounds(grpc::ServerContext* /*context*/,
+                      grpc::ServerReaderWriter<v1::RoundReply, v1::RoundRequest>* stream) override {
+    v1::RoundRequest request;
+    while (stream->Read(&request)) ++requests;
+    return grpc::Status::OK;
+  }
+
+ public:
+  std::atomic<int> requests{0};
+};
+
+}  // namespace
+
+TEST_CASE("client: a round without a reply within the deadline is cancelled, resent on a new stream, then given up") {
+  SilentService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  const std::unique_ptr<grpc::Server> silent = builder.BuildAndStart();
+  REQUIRE(port != 0);
+  ClientOptions options;
+  options.server = "127.0.0.1:" + std::to_string(port);
+  options.credentials = channel_credentials({}, true);
+  options.token = "token-of-worker-0000";
+  options.deadline = std::chrono::milliseconds(200);
+  options.give_up_seconds = 1.0;
+  ServerClient client(options);
+  std::vector<float> params(4);
+  CHECK_THROWS_WITH_AS(client.round(nullptr, 0, params), doctest::Contains("no reply within the deadline"), Error);
+  CHECK(client.counters().retries >= 2);
+  CHECK(service.requests >= 3);  // the round was resent on each new stream
+  silent->Shutdown(std::chrono::system_clock::now());
 }
 
 }  // namespace rnn::net

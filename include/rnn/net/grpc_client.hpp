@@ -1,5 +1,10 @@
 #pragma once
 // A worker's connection to rnnl-ps. Every call carries the worker's credentials and a deadline.
+// Two ways to run rounds: unary calls (fetch, then push: two round trips per round), or round() on
+// one bidirectional stream (the round's push and the next parameters in one round trip). While the
+// stream is open, a background thread sends a heartbeat when nothing was sent for
+// `heartbeat_seconds`, and cancels a round whose reply takes longer than `deadline` (the stream is
+// then reopened and the round resent, like a retried call).
 // A call that fails for a reason that may pass (server down or restarting, deadline, connection
 // reset) is retried with exponential backoff (0.1 s doubling to 5 s, ±25 % jitter) until
 // `give_up_seconds` have passed; then, or at once for a refusal (bad credentials, revoked, message
@@ -8,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +33,7 @@ struct ClientOptions {
   std::string token;
   std::chrono::milliseconds deadline{30000};  // per call
   double give_up_seconds = 120.0;             // retrying a call
+  double heartbeat_seconds = 5.0;             // on the stream, between rounds (0: none)
 };
 
 struct JoinAnswer {
@@ -40,7 +47,18 @@ struct ClientCounters {
   std::uint64_t retries = 0;      // attempts after a failure that may pass
   std::uint64_t push_bytes = 0;   // encoded bytes of first attempts
   std::uint64_t fetch_bytes = 0;  // parameter bytes received (dense or delta)
-  double push_seconds = 0.0;      // wall time inside push calls, from the first attempt to the reply
+  double push_seconds = 0.0;      // wall time inside push calls or rounds with a push, first attempt to reply
+  std::uint64_t heartbeats = 0;
+};
+
+struct OutgoingPush {
+  std::uint64_t id = 0;
+  std::span<const std::uint8_t> encoded;
+};
+
+struct RoundAnswer {
+  std::optional<PushAnswer> push;  // the outcome of the round's push, if it had one
+  FetchAnswer fetch;               // the parameters' version after the round (not set when `last`)
 };
 
 class ServerClient {
@@ -57,8 +75,13 @@ class ServerClient {
   // a delta, or left as they are when nothing changed.
   FetchAnswer fetch(std::uint64_t have_version, std::vector<float>& parameters);
   PushAnswer push(std::uint64_t push_id, std::span<const std::uint8_t> encoded);
+  // One round trip on the stream: sends `push` (if any) and brings `parameters` (at `have_version`)
+  // to the server's version, as fetch() does; `last`: the worker's final push, no parameters wanted.
+  RoundAnswer round(const OutgoingPush* push, std::uint64_t have_version, std::vector<float>& parameters,
+                    bool last = false);
+  // Closes the stream (if open) and tells the server the worker is leaving for good.
   void leave();
-  [[nodiscard]] const ClientCounters& counters() const { return counters_; }
+  [[nodiscard]] ClientCounters counters() const;
 
  private:
   struct Impl;

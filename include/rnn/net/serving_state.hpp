@@ -68,7 +68,8 @@ struct WorkerStats {
   std::uint64_t push_bytes = 0;
   std::uint64_t fetch_bytes = 0;
   std::uint64_t last_push_id = 0;
-  double last_seen_seconds = 0.0;  // since the server started
+  std::uint64_t heartbeats = 0;
+  double last_seen_seconds = 0.0;  // since the server started: its last call, push or heartbeat
   bool left = false;
 };
 
@@ -96,6 +97,8 @@ class ServingState {
   FetchAnswer fetch(std::uint32_t worker, std::uint64_t have_version);
   PushAnswer push(std::uint32_t worker, std::uint64_t push_id, std::span<const std::uint8_t> bytes);
   void leave(std::uint32_t worker);
+  // "Still here" between rounds: only refreshes the worker's last-seen time.
+  void heartbeat(std::uint32_t worker);
   enum class Refusal : std::uint8_t { unauthenticated, revoked };
   void note_refused(Refusal why);
 
@@ -112,6 +115,8 @@ class ServingState {
   [[nodiscard]] std::map<std::uint32_t, WorkerStats> worker_stats() const;
   [[nodiscard]] ServerCounters server_counters() const;
   [[nodiscard]] std::uint64_t max_updates() const { return max_updates_; }
+  // Seconds since the state was made: the clock of WorkerStats::last_seen_seconds.
+  [[nodiscard]] double elapsed_seconds() const;
 
   // Checkpoints: the server's state, each worker's last push id and the counters.
   void save_state(std::vector<std::uint8_t>& out) const;
