@@ -4,8 +4,8 @@
 #   2. Release build of the library, apps, tests and benchmarks; run every test (ctest);
 #   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer, and with
 #      ThreadSanitizer;
-#   4. fuzz the push decoder and the server step with libFuzzer (clang, ASan + UBSan), within one
-#      time budget (RNNL_FUZZ_SECONDS, default 60, split between the two);
+#   4. fuzz the push decoder, the server step and the network server's state with libFuzzer (clang,
+#      ASan + UBSan), within one time budget (RNNL_FUZZ_SECONDS, default 60, split between the three);
 #   5. install to a temporary prefix and build + run an outside project against rnnl::rnnl;
 #   6. fetch real MNIST (checksums verified) and check that one epoch of rnl_deep learns it;
 #   7. run studies/quick.json with rnnl-study and check that its tables and plots are well formed.
@@ -53,9 +53,9 @@ archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -n 1)
 OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="ignore_noninstrumented_modules=1 halt_on_error=1" \
   ctest --test-dir build-tsan --output-on-failure -j1
 
-fuzz_seconds=$(( ${RNNL_FUZZ_SECONDS:-60} / 2 ))
+fuzz_seconds=$(( ${RNNL_FUZZ_SECONDS:-60} / 3 ))
 (( fuzz_seconds > 0 )) || fuzz_seconds=1
-step "fuzzing the push decoder and the server step (libFuzzer, ${fuzz_seconds} s each)"
+step "fuzzing the push decoder, the server step and the network server's state (libFuzzer, ${fuzz_seconds} s each)"
 CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$jobs"
 # libFuzzer exits non-zero (and writes crash-*) on any crash, uncaught exception, failed check or
@@ -73,6 +73,7 @@ fuzz() {  # target, corpus folder
 }
 fuzz rnnl_fuzz_decoder corpus
 fuzz rnnl_fuzz_server_step corpus-server
+fuzz rnnl_fuzz_serving corpus-serving
 
 step "install and build an outside consumer with find_package(rnnl)"
 prefix=$(mktemp -d)
