@@ -83,7 +83,7 @@ struct ServerClient::Impl {
         std::lock_guard lock(mutex);
         if (!stream) open_stream();
         current = stream.get();
-        pending_since = std::chrono::steady_clock::now();  // the watchdog may cancel a write that hangs, too
+        pending_since = std::chrono::steady_clock::now();  // from here the watchdog may cancel the round
         watchdog_fired = false;
       }
       bool sent = false;
@@ -100,11 +100,15 @@ struct ServerClient::Impl {
       {
         std::lock_guard lock(mutex);
         pending_since.reset();
-        if (answered) return;
+        if (answered) {
+          // The watchdog fired just as the answer came: the stream is cancelled, open a new one next time.
+          if (watchdog_fired.exchange(false)) close_stream(true);
+          return;
+        }
         status = close_stream(false);
       }
       if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server closed the stream");
-      if (watchdog_fired.exchange(false))
+      if (watchdog_fired.exchange(false) && status.error_code() == grpc::StatusCode::CANCELLED)
         status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no reply within the deadline");
       after_failure("round", status, start, backoff, counters);
     }
@@ -113,9 +117,12 @@ struct ServerClient::Impl {
   void open_stream() {  // with mutex held
     stream_context = std::make_unique<grpc::ClientContext>();
     add_credentials(*stream_context);
+    // The metadata leaves with the first message, whose write the watchdog covers: opening the
+    // stream itself does not wait for a connection.
+    stream_context->set_initial_metadata_corked(true);
     stream = stub->Rounds(stream_context.get());
     last_write = std::chrono::steady_clock::now();
-    if (options.heartbeat_seconds > 0 && !heart.joinable()) heart = std::thread([this] { beat(); });
+    if (!heart.joinable() && !stopping) heart = std::thread([this] { watch(); });
   }
 
   // With mutex held. After a failed read or write the call is over and Finish returns its status
@@ -123,32 +130,42 @@ struct ServerClient::Impl {
   grpc::Status close_stream(bool cancel) {
     if (!stream) return grpc::Status::OK;
     if (cancel) stream_context->TryCancel();
+    std::lock_guard writing(write_mutex);  // a heartbeat being written finishes first
     grpc::Status status = stream->Finish();
     stream.reset();
     stream_context.reset();
     return status;
   }
 
-  // The heartbeat and watchdog thread.
-  void beat() {
-    const auto interval = std::chrono::duration<double>(options.heartbeat_seconds);
+  // The watchdog and heartbeat thread: cancels a round past its deadline; on an idle stream, sends
+  // a heartbeat every heartbeat_seconds (if > 0).
+  void watch() {
+    using seconds = std::chrono::duration<double>;
+    const seconds interval(options.heartbeat_seconds);
+    seconds tick = std::min(seconds(0.1), seconds(options.deadline) / 4);
+    if (interval.count() > 0) tick = std::min(tick, interval / 4);
     std::unique_lock lock(mutex);
     while (!stopping) {
-      wake.wait_for(lock, std::min(std::chrono::duration<double>(0.1), interval / 4));
+      wake.wait_for(lock, tick);
       if (stopping || !stream) continue;
       const auto now = std::chrono::steady_clock::now();
       if (pending_since) {
         if (now - *pending_since > options.deadline && !watchdog_fired.exchange(true)) stream_context->TryCancel();
-      } else if (now - last_write >= interval) {
-        v1::RoundRequest request;
-        request.set_worker(options.worker);
-        request.set_heartbeat(true);
-        std::unique_lock writing(write_mutex, std::try_to_lock);
-        if (!writing.owns_lock()) continue;  // a round is being written: the stream is not idle
-        last_write = now;
-        // A failed write leaves the stream broken: the next round finds out and reopens it.
-        if (stream->Write(request)) ++heartbeats;
+        continue;
       }
+      if (interval.count() <= 0 || now - last_write < interval) continue;
+      std::unique_lock writing(write_mutex, std::try_to_lock);
+      if (!writing.owns_lock()) continue;  // a round is being written: the stream is not idle
+      Stream* current = stream.get();      // stays alive: closing it waits for write_mutex
+      last_write = now;
+      lock.unlock();  // the round's thread and stop() must not wait on a heartbeat's write
+      v1::RoundRequest request;
+      request.set_worker(options.worker);
+      request.set_heartbeat(true);
+      // A failed write leaves the stream broken: the next round finds out and reopens it.
+      if (current->Write(request)) ++heartbeats;
+      writing.unlock();
+      lock.lock();
     }
   }
 

@@ -47,6 +47,12 @@ class Service final : public v1::ParameterServer::Service {
 
   grpc::Status Rounds(grpc::ServerContext* context,
                       grpc::ServerReaderWriter<v1::RoundReply, v1::RoundRequest>* stream) override {
+    // The caller's credentials before anything is read: a stream that never authenticates holds
+    // no server thread.
+    std::uint32_t caller = 0;
+    const std::string_view id_text = metadata(*context, worker_header);
+    std::from_chars(id_text.data(), id_text.data() + id_text.size(), caller);  // checked by authenticate
+    if (auto refused = authenticate(*context, caller)) return *refused;
     v1::RoundRequest request;
     v1::RoundReply reply;
     while (stream->Read(&request)) {

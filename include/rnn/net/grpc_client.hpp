@@ -2,9 +2,10 @@
 // A worker's connection to rnnl-ps. Every call carries the worker's credentials and a deadline.
 // Two ways to run rounds: unary calls (fetch, then push: two round trips per round), or round() on
 // one bidirectional stream (the round's push and the next parameters in one round trip). While the
-// stream is open, a background thread sends a heartbeat when nothing was sent for
-// `heartbeat_seconds`, and cancels a round whose reply takes longer than `deadline` (the stream is
-// then reopened and the round resent, like a retried call).
+// stream is open, a background thread cancels a round whose reply takes longer than `deadline` (the
+// stream is then reopened and the round resent under the same push id, like a retried call), and
+// sends a heartbeat when nothing was sent for `heartbeat_seconds`. A push whose first reply was
+// lost is answered `duplicate` when resent.
 // A call that fails for a reason that may pass (server down or restarting, deadline, connection
 // reset) is retried with exponential backoff (0.1 s doubling to 5 s, ±25 % jitter) until
 // `give_up_seconds` have passed; then, or at once for a refusal (bad credentials, revoked, message
