@@ -217,7 +217,8 @@ int main(int argc, char** argv) {
   app.add_option("--give-up", c.give_up, "Seconds to keep retrying a call while the server is unreachable")
       ->check(FiniteRange(0.0, 86400.0))
       ->capture_default_str();
-  app.add_option("--deadline", c.deadline, "Seconds a single call may take")
+  app.add_option("--deadline", c.deadline,
+                 "Seconds a single call, or a round on the stream, may take before it is cancelled and retried")
       ->check(FiniteRange(0.01, 3600.0))
       ->capture_default_str();
   app.add_option("--max-rounds", c.max_rounds, "Leave after this many rounds (0: when the server ends the run)")
