@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "folder_lock.hpp"
 #include "option_checks.hpp"
 #include "plots.hpp"
 #include "rnn/core/error.hpp"
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
       rnn::study::check_runs(expansion.runs, queue);
       return 0;
     }
+    const rnn::study::FolderLock lock(dir);
     std::filesystem::create_directories(queue.runs_dir);
     bool complete = true;
     const auto start = std::chrono::steady_clock::now();

@@ -73,6 +73,15 @@ sed 's/"seeds": \[1, 2\],/"seeds": [1], "abandon": {"at_updates": 1, "below_accu
 grep -q '"outcome": "abandoned"' "$work/out2/runs/ASGD_lr=0.05_seed=1/status.json" || fail "status not abandoned"
 grep -q "1/1, 1 abandoned" "$work/out2/summary.md" || fail "summary.md does not count the abandoned runs"
 
+# Two calls on one folder: the second is refused while the first holds it (flock(1) stands in for it).
+flock "$work/out1/.rnnl-study.lock" sleep 5 &
+holder=$!
+sleep 0.5
+expect_error 1 "in use by another rnnl-study" -- "$study" "$work/s.json" --out "$work/out1" --train-exe "$train" \
+  --data-dir "$work/data"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 # Bad input.
 expect_error 2 "study" -- "$study"
 expect_error 2 "jobs" -- "$study" "$work/s.json" --jobs 0
