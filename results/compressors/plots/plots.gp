@@ -1,0 +1,128 @@
+# Written by rnnl-study; run `gnuplot plots.gp` in this folder to redraw the figures.
+set grid
+set key bottom right
+set ylabel 'test accuracy (%)'
+
+reset session
+set grid
+set key bottom right
+set title 'compressors'
+set ylabel 'test accuracy (%)'
+set yrange [80:100]
+set logscale x
+set xlabel 'MB sent to the server (log scale)'
+set terminal pngcairo noenhanced size 960,600
+set output 'accuracy_vs_bytes.png'
+plot 'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 2:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 2:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 2:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 2:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 2:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 2:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+set terminal svg noenhanced size 960,600 dynamic
+set output 'accuracy_vs_bytes.svg'
+plot 'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 2:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 2:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 2:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 2:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 2:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 2:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+
+reset session
+set grid
+set key bottom right
+set title 'compressors'
+set ylabel 'test accuracy (%)'
+set yrange [80:100]
+set xlabel 'virtual seconds'
+set terminal pngcairo noenhanced size 960,600
+set output 'accuracy_vs_time.png'
+plot 'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 3:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 3:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 3:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 3:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 3:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 3:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+set terminal svg noenhanced size 960,600 dynamic
+set output 'accuracy_vs_time.svg'
+plot 'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 3:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 3:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 3:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 3:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 3:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 3:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+
+reset session
+set grid
+set key bottom right
+set title 'compressors'
+set ylabel 'test accuracy (%)'
+set yrange [80:100]
+set xlabel 'server updates'
+set terminal pngcairo noenhanced size 960,600
+set output 'accuracy_vs_updates.png'
+plot 'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 1:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 1:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 1:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 1:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 1:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 1:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+set terminal svg noenhanced size 960,600 dynamic
+set output 'accuracy_vs_updates.svg'
+plot 'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.dat' using 1:4 with linespoints pointsize 0.5 title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.dat' using 1:4 with linespoints pointsize 0.5 title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.dat' using 1:4 with linespoints pointsize 0.5 title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.1)', \
+     'qsgd.dat' using 1:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.dat' using 1:4 with linespoints pointsize 0.5 title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.dat' using 1:4 with linespoints pointsize 0.5 title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+
+reset session
+set grid
+set key bottom right
+set title 'compressors'
+set key top right
+set ylabel 'share of applied pushes'
+set xlabel 'delay (server updates between fetch and apply)'
+set style fill transparent solid 0.4 noborder
+set boxwidth 1
+set xrange [-0.5:164.5]
+set terminal pngcairo noenhanced size 960,600
+set output 'staleness.png'
+plot 'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.staleness.dat' using 1:2 with boxes title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.staleness.dat' using 1:2 with boxes title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.staleness.dat' using 1:2 with boxes title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.1)', \
+     'qsgd.staleness.dat' using 1:2 with boxes title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.staleness.dat' using 1:2 with boxes title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.staleness.dat' using 1:2 with boxes title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
+set terminal svg noenhanced size 960,600 dynamic
+set output 'staleness.svg'
+plot 'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.05)', \
+     'topk-ef.staleness.dat' using 1:2 with boxes title 'topk-ef (topk-ef_lr=0.03)', \
+     'dgc.staleness.dat' using 1:2 with boxes title 'dgc (dgc_lr=0.01)', \
+     'adacomp-ibm.staleness.dat' using 1:2 with boxes title 'adacomp-ibm (adacomp-ibm_lr=0.03)', \
+     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.1)', \
+     'qsgd.staleness.dat' using 1:2 with boxes title 'qsgd (qsgd_lr=0.03)', \
+     'terngrad.staleness.dat' using 1:2 with boxes title 'terngrad (terngrad_lr=0.03)', \
+     'signsgd-ef.staleness.dat' using 1:2 with boxes title 'signsgd-ef (signsgd-ef_lr=0.05)'
+unset output
