@@ -164,10 +164,10 @@ worker 3 --ca "$c/ca.pem" --give-up 60 >"$work/f3b.log" 2>&1 &
 for p in $fw0 $fw1 $fw2 $!; do wait "$p" || fail "a worker did not survive the server's restart"; done
 wait "$ps_pid" || { fail "the restarted server failed"; tail -3 "$work/fault2.log"; }
 # The checkpoint is written just after each evaluation line, at the version reached by then; the survivors
-# were frozen before the kill, so the restored version is the last line's or the few updates pushed while
-# that evaluation ran (here 10-25; two evaluation intervals allowed).
+# were frozen before the kill, so the restored version is the last line's plus the updates pushed while
+# that evaluation ran (12-21 measured on the 2-vCPU VM), within one evaluation interval.
 resumed=$(grep -o "resumed at update [0-9]*" "$work/fault2.log" | awk '{print $4}')
-{ [ -n "$resumed" ] && [ "$resumed" -ge "$before" ] && [ "$resumed" -le $((before + 100)) ]; } ||
+{ [ -n "$resumed" ] && [ "$resumed" -ge "$before" ] && [ "$resumed" -le $((before + 50)) ]; } ||
   fail "the server did not resume at its last checkpoint (resumed at '${resumed:-}', last evaluation $before)"
 grep -q "after 2000 updates" "$work/fault2.log" || { fail "the restarted run did not reach 2000 updates"; tail -2 "$work/fault2.log"; }
 retries=$(sum_field "$work"/f[012].log retries)
