@@ -356,6 +356,7 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
                to_string(o.server.rule), o.server.learning_rate, o.threads);
   };
   print_banner();
+  rnn::check(o, model.layout());
   if (common.dry_run) return 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -88,6 +88,25 @@ void check(const AsyncOptions& o) {
   check_codec_options(o.codec);
 }
 
+namespace {
+
+// The residual rule (compressor.hpp): a memory that writes off what it delivered needs every
+// delivered value applied in full at one step size.
+StepScale server_step_scale(const AsyncOptions& o) {
+  const bool constant = o.server.policy == StepPolicy::plain && o.server.rule == ServerRule::sgd &&
+                        (o.lr_decay_every == 0 || o.lr_decay == 1.0F);
+  return constant ? StepScale::constant : StepScale::varying;
+}
+
+}  // namespace
+
+void check(const AsyncOptions& o, const ParameterLayout& layout) {
+  check(o);
+  CompressorOptions c = o.compressor;
+  c.seed = o.seed;
+  check_step_scale(*make_compressor(c, layout), server_step_scale(o));
+}
+
 std::string run_settings(const AsyncOptions& o, const Model& model, std::size_t samples) {
   std::string s;
   const auto add = [&](std::string_view key, const auto& value) { s += fmt::format("{}={};", key, value); };
@@ -151,16 +170,13 @@ RunContext::RunContext(const Model& m, std::vector<float> initial, const Dataset
       started_(std::chrono::steady_clock::now()) {
   const auto shards = make_shards(d.train.labels, d.train.classes, o.workers, o.shards, o.seed);
   workers.reserve(o.workers);
-  // The residual rule (compressor.hpp): a memory that writes off what it delivered needs every
-  // delivered value applied in full at one step size.
-  const bool constant_step = o.server.policy == StepPolicy::plain && o.server.rule == ServerRule::sgd &&
-                             (o.lr_decay_every == 0 || o.lr_decay == 1.0F);
+  const StepScale step_scale = server_step_scale(o);
   for (std::size_t w = 0; w < o.workers; ++w) {
     CompressorOptions c = o.compressor;
     c.seed = o.seed;
     c.stream = w;
     auto compressor = make_compressor(c, m.layout());
-    if (w == 0) check_step_scale(*compressor, constant_step ? StepScale::constant : StepScale::varying);
+    if (w == 0) check_step_scale(*compressor, step_scale);
     auto encoder = std::make_unique<PushEncoder>(m.layout(), std::move(compressor), o.codec);
     workers.push_back(std::make_unique<Worker>(static_cast<std::uint32_t>(w), shards[w], std::move(encoder), o.seed));
   }

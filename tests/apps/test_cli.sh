@@ -236,6 +236,9 @@ expect_error 1 "workers" -- "$train" --trainer async --model mlp --data-dir "$wo
   --resume "$work/async.ckpt"
 expect_error 1 "residual" -- "$train" --trainer async --model mlp --data-dir "$work/data" --compressor topk-ef \
   --staleness per-parameter --max-updates 5
+# --dry-run refuses what the run would refuse (rnnl-study relies on it): here rnl_deep's Adam server.
+expect_error 1 "residual" -- "$train" --trainer async --model rnl_deep --data-dir "$work/data" --compressor topk-ef \
+  --staleness plain --lr-decay 1 --dry-run
 # RNN models train asynchronously with their own server recipe, which the banner and records name;
 # the same options override it, and a resumed run must use the same recipe.
 "$train" --trainer async --model rnl_deep --data-dir "$work/data" --workers 4 --max-updates 4 --eval-every 2 --threads 1 \

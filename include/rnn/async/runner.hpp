@@ -90,6 +90,10 @@ struct AsyncOptions {
 
 // Throws rnn::Error naming the first inconsistent setting.
 void check(const AsyncOptions& options);
+// check(options), then the residual rule (compress/compressor.hpp) for the compressor the options
+// build on `layout` and the server step they describe: what run_async would refuse at its start,
+// so that a dry run refuses it too.
+void check(const AsyncOptions& options, const ParameterLayout& layout);
 
 // "key=value;…" of every setting that shapes the run of `model` on a training set of `samples`:
 // what a checkpoint is checked against.
