@@ -356,8 +356,10 @@ int run_async_command(const AsyncCli& c, const AsyncCommon& common, const Model&
                to_string(o.server.rule), o.server.learning_rate, o.threads);
   };
   print_banner();
-  rnn::check(o, model.layout());
-  if (common.dry_run) return 0;
+  if (common.dry_run) {
+    rnn::check(o, model.layout());  // what run_async checks at its start
+    return 0;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const AsyncReport report = run_async(model, params, data, o, [&](const EvalPoint& p) {

@@ -170,13 +170,11 @@ RunContext::RunContext(const Model& m, std::vector<float> initial, const Dataset
       started_(std::chrono::steady_clock::now()) {
   const auto shards = make_shards(d.train.labels, d.train.classes, o.workers, o.shards, o.seed);
   workers.reserve(o.workers);
-  const StepScale step_scale = server_step_scale(o);
   for (std::size_t w = 0; w < o.workers; ++w) {
     CompressorOptions c = o.compressor;
     c.seed = o.seed;
     c.stream = w;
     auto compressor = make_compressor(c, m.layout());
-    if (w == 0) check_step_scale(*compressor, step_scale);
     auto encoder = std::make_unique<PushEncoder>(m.layout(), std::move(compressor), o.codec);
     workers.push_back(std::make_unique<Worker>(static_cast<std::uint32_t>(w), shards[w], std::move(encoder), o.seed));
   }
@@ -320,7 +318,7 @@ void RunContext::finish(StopReason reason, std::string message) {
 
 AsyncReport run_async(const Model& model, std::vector<float>& params, const DatasetPair& data,
                       const AsyncOptions& options, const std::function<void(const EvalPoint&)>& on_eval) {
-  check(options);
+  check(options, model.layout());
   if (params.size() != model.parameter_count())
     throw Error(
         fmt::format("{} parameters given for model {} of {}", params.size(), model.name(), model.parameter_count()));

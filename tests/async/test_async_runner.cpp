@@ -135,6 +135,21 @@ TEST_CASE("a run stops when every worker has left") {
   CHECK(r.report.points.back().departures == o.workers);
 }
 
+TEST_CASE("a residual compressor is refused under a server step that varies, before any push") {
+  const auto model = make_model("mlp");
+  const DatasetPair data = small_digits();
+  AsyncOptions o = quick_options();
+  o.compressor.name = "topk-ef";
+  o.server.policy = StepPolicy::plain;
+  o.server.rule = ServerRule::adam;
+  CHECK_THROWS_WITH_AS(run(*model, data, o), doctest::Contains("residual"), Error);
+  CHECK_THROWS_AS(check(o, model->layout()), Error);
+  o.server.rule = ServerRule::sgd;  // one constant step: the residual's assumption holds
+  CHECK_NOTHROW(check(o, model->layout()));
+  o.server.policy = StepPolicy::per_parameter_staleness;
+  CHECK_THROWS_AS(check(o, model->layout()), Error);
+}
+
 TEST_CASE("both modes learn the synthetic digits") {
   const auto model = make_model("mlp");
   const DatasetPair data = small_digits(2000, 500);
