@@ -12,6 +12,8 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <iterator>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -44,6 +46,24 @@ std::filesystem::path default_train_exe() {
   return "rnnl-train";
 }
 
+// The runs whose id matches `pattern` (all of them if it is empty).
+std::vector<rnn::study::RunSpec> select_runs(const std::vector<rnn::study::RunSpec>& runs, const std::string& pattern) {
+  if (pattern.empty()) return runs;
+  std::regex re;
+  try {
+    re = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw rnn::cli::UsageError("--runs", fmt::format("'{}' is not a regular expression: {}", pattern, e.what()));
+  }
+  std::vector<rnn::study::RunSpec> selected;
+  std::copy_if(runs.begin(), runs.end(), std::back_inserter(selected),
+               [&](const rnn::study::RunSpec& run) { return std::regex_search(run.id, re); });
+  if (selected.empty())
+    throw rnn::cli::UsageError(
+        "--runs", fmt::format("'{}' matches none of the study's {} runs (see --list)", pattern, runs.size()));
+  return selected;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +77,7 @@ int main(int argc, char** argv) {
   bool no_plots = false;
   bool check_only = false;
   std::vector<std::uint64_t> only_seeds;
+  std::string runs_pattern;
   CLI::App app{
       "Run a study: a grid of asynchronous rnnl-train runs (models x compressors x staleness policies x learning "
       "rates x workers x devices x seeds) from a JSON study file, then write summary.md, summary.csv and plots.\n"
@@ -76,6 +97,10 @@ int main(int argc, char** argv) {
                  "Run and summarise only these of the study's seeds (e.g. --seeds 1 for a first look; the other seeds' "
                  "finished runs stay in the folder)")
       ->delimiter(',');
+  app.add_option("--runs", runs_pattern,
+                 "Run only the runs whose id matches this regular expression (ECMAScript, searched in the id), e.g. "
+                 "'ASGD_lr=0.1_|AdaComp_lr=0.003_' to take chosen configurations to more seeds; the summary still "
+                 "covers the whole study, and a configuration with unfinished runs is not a candidate for best");
   app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
   app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");
   app.add_flag(
@@ -106,6 +131,7 @@ int main(int argc, char** argv) {
       });
     }
     const rnn::study::Expansion expansion = rnn::study::expand(study);
+    const std::vector<rnn::study::RunSpec> selected = select_runs(expansion.runs, runs_pattern);
     const std::filesystem::path dir =
         out.empty() ? std::filesystem::path("results") / study.name : std::filesystem::path(out);
     rnn::study::QueueOptions queue;
@@ -117,7 +143,7 @@ int main(int argc, char** argv) {
     if (!data_dir.empty()) queue.extra_arguments = {"--data-dir", data_dir};
 
     if (list) {
-      for (const rnn::study::RunSpec& run : expansion.runs) {
+      for (const rnn::study::RunSpec& run : selected) {
         const bool finished = rnn::study::finished_status(run, queue).has_value();
         fmt::print("{} [{}]\n  {}\n", run.id, finished ? "finished" : "to run",
                    fmt::join(rnn::study::command_line(run, queue), " "));
@@ -125,7 +151,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (check_only) {
-      rnn::study::check_runs(expansion.runs, queue);
+      rnn::study::check_runs(selected, queue);
       return 0;
     }
     const rnn::study::FolderLock lock(dir);
@@ -135,8 +161,8 @@ int main(int argc, char** argv) {
     if (!summary_only) {
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
-      rnn::study::check_runs(expansion.runs, queue);
-      complete = rnn::study::run_all(expansion.runs, queue);
+      rnn::study::check_runs(selected, queue);
+      complete = rnn::study::run_all(selected, queue);
       std::signal(SIGINT, SIG_DFL);
       std::signal(SIGTERM, SIG_DFL);
     }

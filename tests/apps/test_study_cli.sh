@@ -63,6 +63,15 @@ ls -A "$work/out1" "$work/out1/plots" | grep -q '\.tmp' && fail "temporary files
 grep -q "4 runs, 4 finished before, 0 to run" "$work/run5" || { fail "--seeds 2 does not select 4 runs"; cat "$work/run5"; }
 grep -q "Seeds: 2\." "$work/out1/summary.md" || fail "the summary of --seeds 2 does not say so"
 
+# --runs: only the matching runs run; the summary covers the whole study.
+"$study" "$work/s.json" --out "$work/out3" --train-exe "$train" --data-dir "$work/data" --runs 'AdaComp_lr=0\.05_' \
+  >"$work/run6" 2>&1 || { fail "--runs failed"; cat "$work/run6"; }
+grep -q "2 runs, 0 finished before, 2 to run" "$work/run6" || { fail "--runs does not select 2 runs"; cat "$work/run6"; }
+grep -q "2 of 8 runs finished" "$work/out3/summary.md" || fail "the summary of --runs does not cover the whole study"
+[ "$(ls "$work/out3/runs")" = "$(printf 'AdaComp_lr=0.05_seed=1\nAdaComp_lr=0.05_seed=2')" ] || fail "--runs ran other runs"
+expect_error 2 "matches none" -- "$study" "$work/s.json" --out "$work/o" --runs 'nothing'
+expect_error 2 "not a regular expression" -- "$study" "$work/s.json" --out "$work/o" --runs '('
+
 # The abandon rule stops runs below the accuracy at the update, and they count as abandoned.
 # (After one update nothing is at 100 %.)
 sed 's/"seeds": \[1, 2\],/"seeds": [1], "abandon": {"at_updates": 1, "below_accuracy": 1.0},/; s/"max-updates": 60, "eval-every": 20/"max-updates": 4000, "eval-every": 1/' \
