@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--runs", runs_pattern,
                  "Run only the runs whose id matches this regular expression (ECMAScript, searched in the id), e.g. "
-                 "'ASGD_lr=0.1_|AdaComp_lr=0.003_' to take chosen configurations to more seeds; the summary still "
+                 "'ASGD_lr=0\\.1_|AdaComp_lr=0\\.003_' to take chosen configurations to more seeds; the summary still "
                  "covers the whole study, and a configuration with unfinished runs is not a candidate for best");
   app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
   app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");

@@ -91,8 +91,8 @@ struct AsyncOptions {
 // Throws rnn::Error naming the first inconsistent setting.
 void check(const AsyncOptions& options);
 // check(options), then the residual rule (compress/compressor.hpp) for the compressor the options
-// build on `layout` and the server step they describe: what run_async would refuse at its start,
-// so that a dry run refuses it too.
+// build on `layout` and the server step they describe. run_async calls it at its start; a dry run
+// calls it to refuse the same settings without training.
 void check(const AsyncOptions& options, const ParameterLayout& layout);
 
 // "key=value;…" of every setting that shapes the run of `model` on a training set of `samples`:
