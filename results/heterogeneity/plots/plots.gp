@@ -295,7 +295,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:109.5]
+set xrange [-0.5:115.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'speed=lognormal+0+0.5_staleness.png'
 plot 'speed=lognormal+0+0.5_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_speed=lognormal+0+0.5)', \
@@ -371,7 +371,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:144.5]
+set xrange [-0.5:178.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'speed=lognormal+0+1_staleness.png'
 plot 'speed=lognormal+0+1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_speed=lognormal+0+1)', \
