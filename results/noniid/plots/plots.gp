@@ -14,12 +14,14 @@ set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=iid_accuracy_vs_bytes.png'
 plot 'shards=iid_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=iid_accuracy_vs_bytes.svg'
 plot 'shards=iid_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 
 reset session
@@ -32,12 +34,14 @@ set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=iid_accuracy_vs_time.png'
 plot 'shards=iid_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=iid_accuracy_vs_time.svg'
 plot 'shards=iid_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 
 reset session
@@ -50,12 +54,14 @@ set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=iid_accuracy_vs_updates.png'
 plot 'shards=iid_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=iid_accuracy_vs_updates.svg'
 plot 'shards=iid_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 
 reset session
@@ -71,12 +77,14 @@ set xrange [-0.5:99.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=iid_staleness.png'
 plot 'shards=iid_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=iid_staleness.svg'
 plot 'shards=iid_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=iid)', \
-     'shards=iid_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=iid)'
+     'shards=iid_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=iid)', \
+     'shards=iid_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=iid)'
 unset output
 
 reset session
@@ -90,12 +98,12 @@ set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=classes+2_accuracy_vs_bytes.png'
 plot 'shards=classes+2_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=classes+2_accuracy_vs_bytes.svg'
 plot 'shards=classes+2_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 
 reset session
@@ -108,12 +116,12 @@ set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=classes+2_accuracy_vs_time.png'
 plot 'shards=classes+2_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=classes+2_accuracy_vs_time.svg'
 plot 'shards=classes+2_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 
 reset session
@@ -126,12 +134,12 @@ set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=classes+2_accuracy_vs_updates.png'
 plot 'shards=classes+2_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=classes+2_accuracy_vs_updates.svg'
 plot 'shards=classes+2_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 
 reset session
@@ -147,12 +155,12 @@ set xrange [-0.5:99.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=classes+2_staleness.png'
 plot 'shards=classes+2_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=classes+2_staleness.svg'
 plot 'shards=classes+2_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=classes+2)', \
-     'shards=classes+2_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=classes+2)'
+     'shards=classes+2_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=classes+2)'
 unset output
 
 reset session
@@ -166,12 +174,12 @@ set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+0.1_accuracy_vs_bytes.png'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+0.1_accuracy_vs_bytes.svg'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 
 reset session
@@ -184,12 +192,12 @@ set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+0.1_accuracy_vs_time.png'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+0.1_accuracy_vs_time.svg'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 
 reset session
@@ -202,12 +210,12 @@ set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+0.1_accuracy_vs_updates.png'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+0.1_accuracy_vs_updates.svg'
 plot 'shards=dirichlet+0.1_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 
 reset session
@@ -223,12 +231,12 @@ set xrange [-0.5:99.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+0.1_staleness.png'
 plot 'shards=dirichlet+0.1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+0.1_staleness.svg'
 plot 'shards=dirichlet+0.1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=dirichlet+0.1)', \
-     'shards=dirichlet+0.1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+0.1)'
+     'shards=dirichlet+0.1_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+0.1)'
 unset output
 
 reset session
@@ -242,12 +250,14 @@ set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+1_accuracy_vs_bytes.png'
 plot 'shards=dirichlet+1_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+1_accuracy_vs_bytes.svg'
 plot 'shards=dirichlet+1_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 
 reset session
@@ -260,12 +270,14 @@ set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+1_accuracy_vs_time.png'
 plot 'shards=dirichlet+1_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+1_accuracy_vs_time.svg'
 plot 'shards=dirichlet+1_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 
 reset session
@@ -278,12 +290,14 @@ set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+1_accuracy_vs_updates.png'
 plot 'shards=dirichlet+1_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+1_accuracy_vs_updates.svg'
 plot 'shards=dirichlet+1_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 
 reset session
@@ -299,10 +313,12 @@ set xrange [-0.5:99.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'shards=dirichlet+1_staleness.png'
 plot 'shards=dirichlet+1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'shards=dirichlet+1_staleness.svg'
 plot 'shards=dirichlet+1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_shards=dirichlet+1)', \
-     'shards=dirichlet+1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+1)'
+     'shards=dirichlet+1_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_shards=dirichlet+1)', \
+     'shards=dirichlet+1_AdaComp-0.03.staleness.dat' using 1:2 with boxes title 'AdaComp-0.03 (AdaComp-0.03_shards=dirichlet+1)'
 unset output
