@@ -6,82 +6,6 @@ set ylabel 'test accuracy (%)'
 reset session
 set grid
 set key bottom right
-set title 'rnn: model=rnl_deep'
-set ylabel 'test accuracy (%)'
-set yrange [80:100]
-set logscale x
-set xlabel 'MB sent to the server (log scale)'
-set terminal pngcairo noenhanced size 960,600
-set output 'model=rnl_deep_accuracy_vs_bytes.png'
-plot 'model=rnl_deep_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-set terminal svg noenhanced size 960,600 dynamic
-set output 'model=rnl_deep_accuracy_vs_bytes.svg'
-plot 'model=rnl_deep_ASGD.dat' using 2:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-
-reset session
-set grid
-set key bottom right
-set title 'rnn: model=rnl_deep'
-set ylabel 'test accuracy (%)'
-set yrange [80:100]
-set xlabel 'virtual seconds'
-set terminal pngcairo noenhanced size 960,600
-set output 'model=rnl_deep_accuracy_vs_time.png'
-plot 'model=rnl_deep_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-set terminal svg noenhanced size 960,600 dynamic
-set output 'model=rnl_deep_accuracy_vs_time.svg'
-plot 'model=rnl_deep_ASGD.dat' using 3:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-
-reset session
-set grid
-set key bottom right
-set title 'rnn: model=rnl_deep'
-set ylabel 'test accuracy (%)'
-set yrange [80:100]
-set xlabel 'server updates'
-set terminal pngcairo noenhanced size 960,600
-set output 'model=rnl_deep_accuracy_vs_updates.png'
-plot 'model=rnl_deep_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-set terminal svg noenhanced size 960,600 dynamic
-set output 'model=rnl_deep_accuracy_vs_updates.svg'
-plot 'model=rnl_deep_ASGD.dat' using 1:4 with linespoints pointsize 0.5 title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-
-reset session
-set grid
-set key bottom right
-set title 'rnn: model=rnl_deep'
-set key top right
-set ylabel 'share of applied pushes'
-set xlabel 'delay (server updates between fetch and apply)'
-set style fill transparent solid 0.4 noborder
-set boxwidth 1
-set xrange [-0.5:99.5]
-set terminal pngcairo noenhanced size 960,600
-set output 'model=rnl_deep_staleness.png'
-plot 'model=rnl_deep_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-set terminal svg noenhanced size 960,600 dynamic
-set output 'model=rnl_deep_staleness.svg'
-plot 'model=rnl_deep_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_model=rnl_deep)', \
-     'model=rnl_deep_AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_model=rnl_deep)'
-unset output
-
-reset session
-set grid
-set key bottom right
 set title 'rnn: model=cnn_rnl'
 set ylabel 'test accuracy (%)'
 set yrange [80:100]
@@ -160,7 +84,7 @@ set grid
 set key bottom right
 set title 'rnn: model=gelenbe_ff'
 set ylabel 'test accuracy (%)'
-set yrange [80:100]
+set yrange [70:100]
 set logscale x
 set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
@@ -179,7 +103,7 @@ set grid
 set key bottom right
 set title 'rnn: model=gelenbe_ff'
 set ylabel 'test accuracy (%)'
-set yrange [80:100]
+set yrange [70:100]
 set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'model=gelenbe_ff_accuracy_vs_time.png'
@@ -197,7 +121,7 @@ set grid
 set key bottom right
 set title 'rnn: model=gelenbe_ff'
 set ylabel 'test accuracy (%)'
-set yrange [80:100]
+set yrange [70:100]
 set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'model=gelenbe_ff_accuracy_vs_updates.png'
