@@ -143,7 +143,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:97.5]
+set xrange [-0.5:98.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0_loss-prob=0.1_staleness.png'
 plot 'crash-prob=0_loss-prob=0.1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0_loss-prob=0.1)', \
@@ -371,7 +371,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:90.5]
+set xrange [-0.5:92.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0.01_loss-prob=0.1_staleness.png'
 plot 'crash-prob=0.01_loss-prob=0.1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0.01_loss-prob=0.1)', \
@@ -447,7 +447,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:75.5]
+set xrange [-0.5:78.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0.01_loss-prob=0.3_staleness.png'
 plot 'crash-prob=0.01_loss-prob=0.3_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0.01_loss-prob=0.3)', \
@@ -523,7 +523,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:91.5]
+set xrange [-0.5:92.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0.1_loss-prob=0_staleness.png'
 plot 'crash-prob=0.1_loss-prob=0_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0.1_loss-prob=0)', \
@@ -599,7 +599,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:80.5]
+set xrange [-0.5:85.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0.1_loss-prob=0.1_staleness.png'
 plot 'crash-prob=0.1_loss-prob=0.1_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0.1_loss-prob=0.1)', \
@@ -675,7 +675,7 @@ set ylabel 'share of applied pushes'
 set xlabel 'delay (server updates between fetch and apply)'
 set style fill transparent solid 0.4 noborder
 set boxwidth 1
-set xrange [-0.5:67.5]
+set xrange [-0.5:68.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'crash-prob=0.1_loss-prob=0.3_staleness.png'
 plot 'crash-prob=0.1_loss-prob=0.3_ASGD.staleness.dat' using 1:2 with boxes title 'ASGD (ASGD_crash-prob=0.1_loss-prob=0.3)', \
