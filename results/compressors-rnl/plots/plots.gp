@@ -8,20 +8,18 @@ set grid
 set key bottom right
 set title 'compressors-rnl'
 set ylabel 'test accuracy (%)'
-set yrange [60:100]
+set yrange [80:100]
 set logscale x
 set xlabel 'MB sent to the server (log scale)'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_bytes.png'
 plot 'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 2:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_bytes.svg'
 plot 'AdaComp.dat' using 2:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 2:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 2:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 
 reset session
@@ -29,19 +27,17 @@ set grid
 set key bottom right
 set title 'compressors-rnl'
 set ylabel 'test accuracy (%)'
-set yrange [60:100]
+set yrange [80:100]
 set xlabel 'virtual seconds'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_time.png'
 plot 'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 3:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_time.svg'
 plot 'AdaComp.dat' using 3:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 3:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 3:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 
 reset session
@@ -49,19 +45,17 @@ set grid
 set key bottom right
 set title 'compressors-rnl'
 set ylabel 'test accuracy (%)'
-set yrange [60:100]
+set yrange [80:100]
 set xlabel 'server updates'
 set terminal pngcairo noenhanced size 960,600
 set output 'accuracy_vs_updates.png'
 plot 'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 1:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'accuracy_vs_updates.svg'
 plot 'AdaComp.dat' using 1:4 with linespoints pointsize 0.5 title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)', \
-     'qsgd.dat' using 1:4 with linespoints pointsize 0.5 title 'qsgd (qsgd_lr=0.003)'
+     'randomk.dat' using 1:4 with linespoints pointsize 0.5 title 'randomk (randomk_lr=0.003)'
 unset output
 
 reset session
@@ -77,12 +71,10 @@ set xrange [-0.5:99.5]
 set terminal pngcairo noenhanced size 960,600
 set output 'staleness.png'
 plot 'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.003)', \
-     'qsgd.staleness.dat' using 1:2 with boxes title 'qsgd (qsgd_lr=0.003)'
+     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.003)'
 unset output
 set terminal svg noenhanced size 960,600 dynamic
 set output 'staleness.svg'
 plot 'AdaComp.staleness.dat' using 1:2 with boxes title 'AdaComp (AdaComp_lr=0.01)', \
-     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.003)', \
-     'qsgd.staleness.dat' using 1:2 with boxes title 'qsgd (qsgd_lr=0.003)'
+     'randomk.staleness.dat' using 1:2 with boxes title 'randomk (randomk_lr=0.003)'
 unset output
