@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "extend_best.hpp"
 #include "folder_lock.hpp"
 #include "option_checks.hpp"
 #include "plots.hpp"
@@ -78,11 +79,14 @@ int main(int argc, char** argv) {
   bool check_only = false;
   std::vector<std::uint64_t> only_seeds;
   std::string runs_pattern;
+  std::uint64_t extend_best_seed = 0;
   CLI::App app{
       "Run a study: a grid of asynchronous rnnl-train runs (models x compressors x staleness policies x learning "
       "rates x workers x devices x seeds) from a JSON study file, then write summary.md, summary.csv and plots.\n"
       "Finished runs are kept and not run again, so an interrupted study goes on where it stopped.\n"
-      "Example: rnnl-study studies/seed.json --out results/seed"};
+      "Example: rnnl-study studies/seed.json --out results/seed\n"
+      "A large grid on one seed, then its chosen configurations on every seed:\n"
+      "  rnnl-study studies/compressors.json --seeds 1 && rnnl-study studies/compressors.json --extend-best 1"};
   app.get_formatter()->column_width(30);
   app.add_option("study", study_path, "The study file (JSON; format in the README and apps/study/study_file.hpp)")
       ->required()
@@ -93,15 +97,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--train-exe", train_exe, "The rnnl-train to run (default: the one beside rnnl-study, else PATH)");
   app.add_option("--data-dir", data_dir, "Passed to every run (default: rnnl-train's own search)");
-  app.add_option("--seeds", only_seeds,
-                 "Run and summarise only these of the study's seeds (e.g. --seeds 1 for a first look; the other seeds' "
-                 "finished runs stay in the folder)")
-      ->delimiter(',');
-  app.add_option("--runs", runs_pattern,
-                 "Run only the runs whose id matches this regular expression (ECMAScript, searched in the id), e.g. "
-                 "'ASGD_lr=0\\.1_|AdaComp_lr=0\\.003_' to take chosen configurations to more seeds; the summary still "
-                 "covers the whole study, and a configuration with unfinished runs is not a candidate for best");
-  app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished");
+  auto* seeds_option =
+      app.add_option(
+             "--seeds", only_seeds,
+             "Run and summarise only these of the study's seeds (e.g. --seeds 1 for a first look; the other seeds' "
+             "finished runs stay in the folder)")
+          ->delimiter(',');
+  auto* runs_option = app.add_option(
+      "--runs", runs_pattern,
+      "Run only the runs whose id matches this regular expression (ECMAScript, searched in the id), e.g. "
+      "'ASGD_lr=0\\.1_|AdaComp_lr=0\\.003_' to take chosen configurations to more seeds; the summary still "
+      "covers the whole study, and a configuration with unfinished runs is not a candidate for best");
+  auto* extend_best = app.add_option(
+      "--extend-best", extend_best_seed,
+      "Run each method's best configuration on this seed (best as the summary picks it, over this seed's runs, "
+      "which must all have finished) on every seed of the study, and nothing else");
+  extend_best->excludes(seeds_option)->excludes(runs_option);
+  app.add_flag("--summary-only", summary_only, "Run nothing: summarise the runs that have finished")
+      ->excludes(extend_best);
   app.add_flag("--list", list, "Print each run's id and command line, and whether it has finished; run nothing");
   app.add_flag(
       "--check", check_only,
@@ -130,8 +143,11 @@ int main(int argc, char** argv) {
         return std::find(only_seeds.begin(), only_seeds.end(), seed) == only_seeds.end();
       });
     }
+    if (extend_best->count() > 0 &&
+        std::find(study.seeds.begin(), study.seeds.end(), extend_best_seed) == study.seeds.end())
+      throw rnn::cli::UsageError("--extend-best", fmt::format("{} is not one of the study's seeds ({})",
+                                                              extend_best_seed, fmt::join(study.seeds, ", ")));
     const rnn::study::Expansion expansion = rnn::study::expand(study);
-    const std::vector<rnn::study::RunSpec> selected = select_runs(expansion.runs, runs_pattern);
     const std::filesystem::path dir =
         out.empty() ? std::filesystem::path("results") / study.name : std::filesystem::path(out);
     rnn::study::QueueOptions queue;
@@ -141,6 +157,9 @@ int main(int argc, char** argv) {
     queue.stop = &interrupted;
     queue.abandon = study.abandon;
     if (!data_dir.empty()) queue.extra_arguments = {"--data-dir", data_dir};
+    const std::vector<rnn::study::RunSpec> selected =
+        extend_best->count() > 0 ? rnn::study::runs_of_best_on_seed(study, expansion, queue, extend_best_seed)
+                                 : select_runs(expansion.runs, runs_pattern);
 
     if (list) {
       for (const rnn::study::RunSpec& run : selected) {

@@ -1,6 +1,7 @@
 // rnnl-study's parts: the study file (validation, grid expansion, run ids), the statistics (Student
 // t intervals against tabulated quantiles, first reach, mean curves), and the summary of run
-// folders written here by hand (resume: which runs count as finished, and the best-of selection).
+// folders written here by hand (resume: which runs count as finished, the best-of selection, and the
+// configurations --extend-best takes to every seed).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "extend_best.hpp"
 #include "rnn/core/error.hpp"
 #include "run_queue.hpp"
 #include "study_file.hpp"
@@ -279,6 +281,33 @@ TEST_CASE("the summary reads run folders, skips unfinished runs and picks each m
   };
   CHECK(columns(row) == columns(header));
   CHECK(row.find("\"two-class:0.5,4\"") != std::string::npos);
+}
+
+TEST_CASE("--extend-best takes each method's best configuration on one seed to every seed") {
+  TempDir tmp;
+  const rs::Study s = rs::parse_study(kStudy, "s.json");
+  const rs::Expansion e = rs::expand(s);  // runs: configuration-major (A 0.1, A 0.01, B 0.1, B 0.01), seeds 1, 7
+  rs::QueueOptions q;
+  q.train_exe = "/nowhere/rnnl-train";
+  q.runs_dir = tmp.path / "runs";
+  // Seed 1: A ends at 0.9 with lr 0.1 and at 0.95 with lr 0.01; B diverges with lr 0.1.
+  finish_run(e.runs[0], q, "completed", {{0, 0.1}, {200, 0.9}}, 1.0);
+  finish_run(e.runs[2], q, "completed", {{0, 0.1}, {200, 0.95}}, 1.0);
+  finish_run(e.runs[4], q, "diverged", {{0, 0.1}, {100, 0.2}}, 1.0);
+  // Until B's lr 0.01 has run on seed 1, no choice is made.
+  CHECK_THROWS_WITH_AS((void)rs::runs_of_best_on_seed(s, e, q, 1),
+                       "1 of the 4 runs of seed 1 have not finished; run them first (--seeds 1)", rnn::Error);
+  finish_run(e.runs[6], q, "completed", {{0, 0.1}, {200, 0.7}}, 1.0);
+  // A run of another seed that would change the choice over all seeds does not change it here.
+  finish_run(e.runs[1], q, "completed", {{0, 0.1}, {200, 0.99}}, 1.0);
+  const std::vector<rs::RunSpec> runs = rs::runs_of_best_on_seed(s, e, q, 1);
+  std::vector<std::string> ids;
+  for (const rs::RunSpec& run : runs) ids.push_back(run.id);
+  CHECK(ids == std::vector<std::string>{e.runs[2].id, e.runs[3].id, e.runs[6].id, e.runs[7].id});
+  // On seed 7, only A's lr 0.1 has run: the choice waits for the rest.
+  CHECK_THROWS_AS((void)rs::runs_of_best_on_seed(s, e, q, 7), rnn::Error);
+  CHECK_THROWS_WITH_AS((void)rs::runs_of_best_on_seed(s, e, q, 5), "seed 5 is not one of the study's seeds (1, 7)",
+                       rnn::Error);
 }
 
 TEST_CASE("a malformed metrics file is an error naming the file and line") {
