@@ -18,12 +18,14 @@ std::vector<RunSpec> runs_of_best_on_seed(const Study& study, const Expansion& e
   Study on_seed = study;
   on_seed.seeds = {seed};
   const Expansion one = expand(on_seed);
-  std::size_t unfinished = 0;
-  for (const RunSpec& run : one.runs) unfinished += finished_status(run, queue).has_value() ? 0 : 1;
+  // Counted on the summary's reading: a run whose metrics cannot be read counts as unfinished there,
+  // and a choice must not be made on part of the grid.
+  const Summary summary = summarise(on_seed, one, queue);
+  const auto unfinished =
+      std::count_if(summary.runs.begin(), summary.runs.end(), [](const RunResult& run) { return !run.finished; });
   if (unfinished > 0)
     throw Error(fmt::format("{} of the {} runs of seed {} have not finished; run them first (--seeds {})", unfinished,
                             one.runs.size(), seed, seed));
-  const Summary summary = summarise(on_seed, one, queue);
   std::set<std::size_t> best;
   for (const Group& group : summary.groups) {
     for (const std::size_t c : group.best) {

@@ -3,8 +3,8 @@
 //   <out>/runs/<run>/   each run's metrics.jsonl, staleness.csv, log.txt, status.json
 //   <out>/summary.md, <out>/summary.csv, <out>/plots/*.{png,svg}
 // Exit codes: 0 every run finished and the summary is written; 1 a runtime error (bad study file,
-// a run that could not start, gnuplot failing); 2 a bad command line; 130 interrupted (Ctrl-C:
-// the runs in progress stop, the summary covers what finished, and the next call goes on).
+// a run that could not start, gnuplot failing, --extend-best before its seed has finished); 2 a bad command line; 130
+// interrupted (Ctrl-C: the runs in progress stop, the summary covers what finished, and the next call goes on).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
   auto* runs_option = app.add_option(
       "--runs", runs_pattern,
       "Run only the runs whose id matches this regular expression (ECMAScript, searched in the id), e.g. "
-      "'ASGD_lr=0\\.1_|AdaComp_lr=0\\.003_' to take chosen configurations to more seeds; the summary still "
-      "covers the whole study, and a configuration with unfinished runs is not a candidate for best");
+      "'ASGD_lr=0\\.1_|AdaComp_lr=0\\.003_' (--extend-best picks each method's best for you); the summary "
+      "still covers the whole study, and a configuration with unfinished runs is not a candidate for best");
   auto* extend_best = app.add_option(
       "--extend-best", extend_best_seed,
       "Run each method's best configuration on this seed (best as the summary picks it, over this seed's runs, "
@@ -157,12 +157,15 @@ int main(int argc, char** argv) {
     queue.stop = &interrupted;
     queue.abandon = study.abandon;
     if (!data_dir.empty()) queue.extra_arguments = {"--data-dir", data_dir};
-    const std::vector<rnn::study::RunSpec> selected =
-        extend_best->count() > 0 ? rnn::study::runs_of_best_on_seed(study, expansion, queue, extend_best_seed)
-                                 : select_runs(expansion.runs, runs_pattern);
+    const bool by_best = extend_best->count() > 0;
+    const auto choose_best = [&] {
+      return rnn::study::runs_of_best_on_seed(study, expansion, queue, extend_best_seed);
+    };
+    std::vector<rnn::study::RunSpec> selected;
+    if (!by_best) selected = select_runs(expansion.runs, runs_pattern);
 
     if (list) {
-      for (const rnn::study::RunSpec& run : selected) {
+      for (const rnn::study::RunSpec& run : by_best ? choose_best() : selected) {
         const bool finished = rnn::study::finished_status(run, queue).has_value();
         fmt::print("{} [{}]\n  {}\n", run.id, finished ? "finished" : "to run",
                    fmt::join(rnn::study::command_line(run, queue), " "));
@@ -170,10 +173,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (check_only) {
-      rnn::study::check_runs(selected, queue);
+      rnn::study::check_runs(by_best ? choose_best() : selected, queue);
       return 0;
     }
     const rnn::study::FolderLock lock(dir);
+    // Chosen under the lock: another rnnl-study may still be writing the runs the choice reads.
+    if (by_best) selected = choose_best();
     std::filesystem::create_directories(queue.runs_dir);
     bool complete = true;
     const auto start = std::chrono::steady_clock::now();

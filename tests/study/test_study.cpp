@@ -4,6 +4,7 @@
 // configurations --extend-best takes to every seed).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -283,28 +284,54 @@ TEST_CASE("the summary reads run folders, skips unfinished runs and picks each m
   CHECK(row.find("\"two-class:0.5,4\"") != std::string::npos);
 }
 
-TEST_CASE("--extend-best takes each method's best configuration on one seed to every seed") {
+TEST_CASE("--extend-best takes each method's best configuration on one seed, per group, to every seed") {
   TempDir tmp;
-  const rs::Study s = rs::parse_study(kStudy, "s.json");
-  const rs::Expansion e = rs::expand(s);  // runs: configuration-major (A 0.1, A 0.01, B 0.1, B 0.01), seeds 1, 7
+  const rs::Study s = rs::parse_study(R"({
+    "name": "g", "options": {"model": "mlp"},
+    "methods": [{"name": "A", "options": {"compressor": "none"}}, {"name": "B", "options": {"compressor": "adacomp"}}],
+    "grid": {"lr": [0.1, 0.01], "workers": [10, 20]},
+    "seeds": [1, 7],
+    "report": {"best_over": ["lr"], "baseline": "A", "targets": [0.5]}
+  })",
+                                      "g.json");
+  const rs::Expansion e = rs::expand(s);
   rs::QueueOptions q;
   q.train_exe = "/nowhere/rnnl-train";
   q.runs_dir = tmp.path / "runs";
-  // Seed 1: A ends at 0.9 with lr 0.1 and at 0.95 with lr 0.01; B diverges with lr 0.1.
-  finish_run(e.runs[0], q, "completed", {{0, 0.1}, {200, 0.9}}, 1.0);
-  finish_run(e.runs[2], q, "completed", {{0, 0.1}, {200, 0.95}}, 1.0);
-  finish_run(e.runs[4], q, "diverged", {{0, 0.1}, {100, 0.2}}, 1.0);
-  // Until B's lr 0.01 has run on seed 1, no choice is made.
+  const auto run = [&](const std::string& id) {
+    const auto it = std::find_if(e.runs.begin(), e.runs.end(), [&](const rs::RunSpec& r) { return r.id == id; });
+    REQUIRE(it != e.runs.end());
+    return *it;
+  };
+  const auto ends_at = [&](const std::string& id, const std::string& outcome, double accuracy) {
+    finish_run(run(id), q, outcome, {{0, 0.1}, {100, 0.3}, {200, accuracy}}, 1.0);
+  };
+  // Seed 1, 10 workers: A is best at lr 0.01, B at lr 0.01 (lr 0.1 diverged).
+  ends_at("A_lr=0.1_workers=10_seed=1", "completed", 0.9);
+  ends_at("A_lr=0.01_workers=10_seed=1", "completed", 0.95);
+  ends_at("B_lr=0.1_workers=10_seed=1", "diverged", 0.2);
+  ends_at("B_lr=0.01_workers=10_seed=1", "completed", 0.7);
+  // Seed 1, 20 workers: A is best at lr 0.1; B has no eligible rate (one failed, one diverged).
+  ends_at("A_lr=0.1_workers=20_seed=1", "completed", 0.8);
+  ends_at("A_lr=0.01_workers=20_seed=1", "completed", 0.6);
+  ends_at("B_lr=0.1_workers=20_seed=1", "failed", 0.1);
+  // Until every run of seed 1 has finished, no choice is made.
   CHECK_THROWS_WITH_AS((void)rs::runs_of_best_on_seed(s, e, q, 1),
-                       "1 of the 4 runs of seed 1 have not finished; run them first (--seeds 1)", rnn::Error);
-  finish_run(e.runs[6], q, "completed", {{0, 0.1}, {200, 0.7}}, 1.0);
-  // A run of another seed that would change the choice over all seeds does not change it here.
-  finish_run(e.runs[1], q, "completed", {{0, 0.1}, {200, 0.99}}, 1.0);
+                       "1 of the 8 runs of seed 1 have not finished; run them first (--seeds 1)", rnn::Error);
+  ends_at("B_lr=0.01_workers=20_seed=1", "diverged", 0.2);
+  // A run of seed 7 that would change the choice over all seeds does not change it here.
+  ends_at("A_lr=0.1_workers=10_seed=7", "completed", 0.99);
   const std::vector<rs::RunSpec> runs = rs::runs_of_best_on_seed(s, e, q, 1);
   std::vector<std::string> ids;
-  for (const rs::RunSpec& run : runs) ids.push_back(run.id);
-  CHECK(ids == std::vector<std::string>{e.runs[2].id, e.runs[3].id, e.runs[6].id, e.runs[7].id});
-  // On seed 7, only A's lr 0.1 has run: the choice waits for the rest.
+  for (const rs::RunSpec& r : runs) ids.push_back(r.id);
+  CHECK(ids == std::vector<std::string>{"A_lr=0.1_workers=20_seed=1", "A_lr=0.1_workers=20_seed=7",
+                                        "A_lr=0.01_workers=10_seed=1", "A_lr=0.01_workers=10_seed=7",
+                                        "B_lr=0.01_workers=10_seed=1", "B_lr=0.01_workers=10_seed=7"});
+  // A finished run whose metrics cannot be read counts as unfinished: no choice on part of the grid.
+  write(q.runs_dir / "A_lr=0.1_workers=10_seed=1" / "metrics.jsonl", "{\"updates\":");
+  CHECK_THROWS_WITH_AS((void)rs::runs_of_best_on_seed(s, e, q, 1),
+                       "1 of the 8 runs of seed 1 have not finished; run them first (--seeds 1)", rnn::Error);
+  // On seed 7 only one run has finished: the choice waits for the rest.
   CHECK_THROWS_AS((void)rs::runs_of_best_on_seed(s, e, q, 7), rnn::Error);
   CHECK_THROWS_WITH_AS((void)rs::runs_of_best_on_seed(s, e, q, 5), "seed 5 is not one of the study's seeds (1, 7)",
                        rnn::Error);
